@@ -1,0 +1,190 @@
+"""Compact a raw identity alert of any vendor into token-cheap text for the triage prompt.
+
+    event ─▶ redact secrets ─▶ prune (nulls, empties, noise keys, JSON-in-strings, long
+    strings and lists cut with a note) ─▶ flatten to leaves ─▶ facts (actor, action, outcome,
+    source IP …) ─▶ drop values that repeat another field ─▶ "dotted.path: value" lines
+
+The text opens with the facts, each leaf it came from taken out of the event lines below,
+so nothing is said twice; only a list fact's leaf inside a list item (one target among
+several) stays in its item too, to keep the item whole. No rule here names a vendor;
+per-vendor normalizers come on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.alerts.compact_body import body_leaves
+from bot.alerts.compact_facts import Fact, find_facts
+from bot.alerts.compact_facts_rules import GEO_KEYS
+from bot.alerts.compact_flatten import (
+    Leaf,
+    Path,
+    Scalar,
+    Value,
+    flatten,
+    render_path,
+    render_value,
+)
+from bot.alerts.compact_prune import Pruner, normalize_key
+from bot.alerts.compact_time import parse_time
+from bot.errors import AlertError
+
+KEYED_FACTS = frozenset({"mfa", "risk"})  # their key names carry meaning: "factor=push"
+
+
+@dataclass(frozen=True)
+class CompactAlert:
+    text: str  # for the prompt's data block
+    facts: dict[str, Any]  # JSON-ready: actor, action, outcome, source_ip, targets …
+    dropped: list[str]  # dotted paths removed as noise or as repeats of another field
+
+
+def compact_alert(event: Mapping[str, Any]) -> CompactAlert:
+    """The alert as compact text plus its facts. Secrets are redacted before anything else."""
+    if not isinstance(event, Mapping):
+        raise AlertError(
+            f"an alert must be a JSON object, got {type(event).__name__}; send the vendor event"
+        )
+    pruner = Pruner()
+    tree, prefix = _unwrapped(pruner.prune(_redacted(event)))
+    leaves = flatten(tree)
+    facts = find_facts(leaves)
+    consumed = {
+        item.leaf for fact in facts for item in fact.items if _consumes(fact, leaves[item.leaf])
+    }
+    body, repeats = body_leaves(leaves, consumed, _event_time(facts))
+    dropped = [*pruner.dropped, *((*prefix, *path) for path in repeats)]
+    return CompactAlert(
+        text=_render(facts, leaves, body),
+        facts=facts_as_dict(facts),
+        dropped=[render_path(path) for path in dropped],
+    )
+
+
+def _consumes(fact: Fact, leaf: Leaf) -> bool:
+    """Whether a fact takes its leaf out of the event lines. A list item keeps its part of a
+    list fact (a target's name), so the item still reads whole; a single fact says enough."""
+    return fact.scalar or fact.name == "geo" or not leaf.list_context
+
+
+def key_facts(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts as the raw event holds them: not redacted, nothing cut. For checks and tests."""
+    tree, _ = _unwrapped(Pruner(caps=False).prune(event))
+    return facts_as_dict(find_facts(flatten(tree)))
+
+
+def _event_time(facts: Sequence[Fact]) -> datetime | None:
+    value = next((fact.items[0].value for fact in facts if fact.name == "time"), None)
+    return parse_time(value)
+
+
+def _redacted(event: Mapping[str, Any]) -> Any:
+    # Imported here, not at the top: redaction is its own part, and compaction must refuse
+    # to run without it rather than let a secret reach the prompt.
+    try:
+        from bot.redaction import default_redactor
+    except ImportError as exc:
+        raise AlertError(
+            "secret redaction (bot.redaction) is not available, so the alert cannot be shown"
+            " to the model; install the complete socbot package"
+        ) from exc
+    try:
+        return default_redactor().redact(dict(event))
+    except RecursionError as exc:
+        raise AlertError("the alert is nested too deeply to read; send the vendor event") from exc
+
+
+def _unwrapped(tree: Any) -> tuple[Any, Path]:
+    """{"data": {…}} → {…}: a lone wrapper key adds a step to every path and says nothing."""
+    prefix: Path = ()
+    while isinstance(tree, dict) and len(tree) == 1:
+        ((key, inner),) = tree.items()
+        if not isinstance(inner, dict):
+            break
+        tree, prefix = inner, (*prefix, key)
+    return tree, prefix
+
+
+def _render(facts: Sequence[Fact], leaves: Sequence[Leaf], body: Sequence[Leaf]) -> str:
+    lines = ["facts:", *(_fact_line(fact, leaves) for fact in facts)] if facts else []
+    if body:
+        lines.append("event:")
+        lines.extend(
+            f"{render_path(leaf.path)}: {_with_note(leaf.value, leaf.note)}" for leaf in body
+        )
+    return "\n".join(lines) or "(the alert holds no values)"
+
+
+def _with_note(value: Value, note: str) -> str:
+    text = render_value(value)
+    return f"{text} {note}" if text and note else text or note
+
+
+def _fact_line(fact: Fact, leaves: Sequence[Leaf]) -> str:
+    """One line per fact; a list fact keeps every value and every cut note of its leaves."""
+    if fact.scalar or fact.name == "geo":
+        note = leaves[fact.items[0].leaf].note if fact.scalar else ""
+        return f"{fact.name}: {_with_note(_fact_value(fact), note)}"
+    keyed = fact.name in KEYED_FACTS
+    parts = _keyed_parts(fact, leaves) if keyed else _value_parts(fact, leaves)
+    return f"{fact.name}: {'; '.join(parts)}"
+
+
+def _keyed_parts(fact: Fact, leaves: Sequence[Leaf]) -> list[str]:
+    return [
+        f"{render_path((item.key,))}={_with_note(item.value, leaves[item.leaf].note)}"
+        for item in fact.items
+    ]
+
+
+def _value_parts(fact: Fact, leaves: Sequence[Leaf]) -> list[str]:
+    """Each leaf's values not already said, with the leaf's note ("…(+35 more)")."""
+    shown: list[Scalar] = []
+    parts: list[str] = []
+    for item in fact.items:
+        values = tuple(value for value in _spread(item.value) if value not in shown)
+        shown.extend(values)
+        text = _with_note(values, leaves[item.leaf].note)
+        parts.extend([text] if text else [])
+    return parts
+
+
+def facts_as_dict(facts: Sequence[Fact]) -> dict[str, Any]:
+    """Scalars as sent; geo as one place name; mfa and risk by key; the rest as value lists."""
+    result: dict[str, Any] = {}
+    for fact in facts:
+        if fact.scalar or fact.name == "geo":
+            result[fact.name] = _json_ready(_fact_value(fact))
+        elif fact.name in KEYED_FACTS:
+            result[fact.name] = {item.key: _json_ready(item.value) for item in fact.items}
+        else:
+            result[fact.name] = [_json_ready(value) for value in _values(fact)]
+    return result
+
+
+def _fact_value(fact: Fact) -> Value:
+    if fact.name != "geo":
+        return fact.items[0].value
+    order = {key: rank for rank, key in enumerate(GEO_KEYS)}
+    ranked = sorted(fact.items, key=lambda item: order[normalize_key(item.key)])
+    return ", ".join(render_value(item.value) for item in ranked)
+
+
+def _values(fact: Fact) -> list[Value]:
+    """Every value once, a scalar list counted item by item."""
+    values: list[Value] = []
+    for item in fact.items:
+        values.extend(value for value in _spread(item.value) if value not in values)
+    return values
+
+
+def _spread(value: Value) -> tuple[Scalar, ...]:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _json_ready(value: Value) -> Any:
+    return list(value) if isinstance(value, tuple) else value
