@@ -33,3 +33,6 @@ def create_schema(engine: Engine) -> None:
         except ModuleNotFoundError:
             continue
     SQLModel.metadata.create_all(engine)
+    from bot.audit_triggers import install_append_only_triggers
+
+    install_append_only_triggers(engine)
