@@ -20,7 +20,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite file in the working directory by default.",
     )
     policy_path: Path = Field(default=Path("policy.yaml"), validation_alias="SOCBOT_POLICY")
-    prompts_dir: Path = Field(default=Path("prompts"), validation_alias="SOCBOT_PROMPTS_DIR")
+    prompts_dir: Path | None = Field(
+        default=None,
+        validation_alias="SOCBOT_PROMPTS_DIR",
+        description="Folder of prompt files; the project's prompts/ by default.",
+    )
 
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
@@ -41,9 +45,7 @@ class Settings(BaseSettings):
         default=None, validation_alias="SLACK_SIGNING_SECRET"
     )
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
-    slack_api_url: str = Field(
-        default="https://slack.com/api/", validation_alias="SLACK_API_URL"
-    )
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
 
     log_level: str = Field(default="INFO", validation_alias="SOCBOT_LOG_LEVEL")
 

@@ -1,20 +1,20 @@
 """One exception tree for socbot. Every error carries a message a user can act on.
 
-    SocbotError
-    ├── ConfigError            settings missing or malformed
-    ├── PolicyError            policy.yaml refused (file, line, reason)
-    ├── ToolArgumentError      arguments outside the tool's schema or policy constraints
-    ├── PolicyDenied           the gate said no (rule and reason)
-    ├── CredentialError        a credential could not be issued, was refused or revoked
-    ├── ProviderError          the provider refused or failed an operation
-    │   └── NotFound           the identity, key, grant or group does not exist
-    ├── ApprovalError          an approval does not count (who, why)
-    ├── ActionVoided           an approved action no longer matches tool, args, target or policy
-    ├── AuditWriteError        the audit log could not be written: the action stops
-    ├── AuditIntegrityError    the chain does not verify
-    ├── LimitExceeded          a per-task limit (turns, tool calls, tokens, seconds) was hit
-    ├── ModelError             the model could not be reached or answered nonsense
-    └── AlertError             an alert could not be read or normalized
+SocbotError
+├── ConfigError            settings missing or malformed
+├── PolicyError            policy.yaml refused (file, line, reason)
+├── ToolArgumentError      arguments outside the tool's schema or policy constraints
+├── PolicyDenied           the gate said no (rule and reason)
+├── CredentialError        a credential could not be issued, was refused or revoked
+├── ProviderError          the provider refused or failed an operation
+│   └── NotFound           the identity, key, grant or group does not exist
+├── ApprovalError          an approval does not count (who, why)
+├── ActionVoided           an approved action no longer matches tool, args, target or policy
+├── AuditWriteError        the audit log could not be written: the action stops
+├── AuditIntegrityError    the chain does not verify
+├── LimitExceeded          a per-task limit (turns, tool calls, tokens, seconds) was hit
+├── ModelError             the model could not be reached or answered nonsense
+└── AlertError             an alert could not be read or normalized
 """
 
 from __future__ import annotations

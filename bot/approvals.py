@@ -1,0 +1,481 @@
+"""Parked actions and the human approvals that release them.
+
+An ActionRequest is an execute_with_approval call the model made: stored with canonical
+arguments and an action hash over everything that defines it. Approvals attach to that hash.
+Rules: the approver is allowed by policy, is neither the requester nor the target, approvers
+are distinct, the first rejection cancels, requests expire, and execution is claimed once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import UniqueConstraint, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from bot.canonical import canonical_json, hash_value
+from bot.clock import as_utc, utcnow
+from bot.db import session_scope
+from bot.errors import ApprovalError
+
+if TYPE_CHECKING:
+    from bot.audit import AuditLog
+
+PENDING, APPROVED, REJECTED, EXPIRED = "pending", "approved", "rejected", "expired"
+WITHDRAWN, EXECUTING, EXECUTED, FAILED, VOIDED = (
+    "withdrawn",
+    "executing",
+    "executed",
+    "failed",
+    "voided",
+)
+RECOMMENDED = "recommended"
+OPEN_STATUSES = (PENDING, APPROVED)
+
+
+class ActionRequest(SQLModel, table=True):
+    __tablename__ = "action_request"
+
+    id: str = Field(primary_key=True, max_length=40)
+    task_id: str = Field(index=True, max_length=40)
+    tool: str = Field(max_length=80)
+    args_json: str
+    target: str | None = Field(default=None, max_length=300)
+    target_aliases_json: str = "[]"
+    requester: str = Field(max_length=120)
+    policy_version: str = Field(max_length=64)
+    policy_rule: str = Field(max_length=200)
+    action_hash: str = Field(index=True, max_length=64)
+    quorum: int = 1
+    status: str = Field(default=PENDING, index=True, max_length=20)
+    status_reason: str | None = Field(default=None, max_length=500)
+    evidence_json: str = "{}"
+    created_at: datetime
+    expires_at: datetime | None = Field(default=None, index=True)
+    decided_at: datetime | None = None
+    executed_at: datetime | None = None
+    execution_task_id: str | None = Field(default=None, max_length=40)
+    result_json: str | None = None
+    slack_channel: str | None = Field(default=None, max_length=40)
+    slack_ts: str | None = Field(default=None, max_length=40)
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return dict(json.loads(self.args_json))
+
+    @property
+    def target_aliases(self) -> frozenset[str]:
+        return frozenset(json.loads(self.target_aliases_json))
+
+    @property
+    def short_hash(self) -> str:
+        return self.action_hash[:10]
+
+
+class Approval(SQLModel, table=True):
+    __tablename__ = "approval"
+    __table_args__ = (UniqueConstraint("request_id", "approver", name="uq_approval_approver"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="action_request.id", index=True, max_length=40)
+    approver: str = Field(max_length=120)
+    verdict: str = Field(max_length=10)  # approve | reject
+    action_hash: str = Field(max_length=64)
+    via: str = Field(default="cli", max_length=20)
+    created_at: datetime
+    withdrawn_at: datetime | None = None
+
+
+def compute_action_hash(
+    *,
+    tool: str,
+    args: dict[str, Any],
+    target: str | None,
+    requester: str,
+    task_id: str,
+    policy_version: str,
+) -> str:
+    return hash_value(
+        {
+            "tool": tool,
+            "args": args,
+            "target": target,
+            "requester": requester,
+            "task_id": task_id,
+            "policy_version": policy_version,
+        }
+    )
+
+
+def hash_matches(request: ActionRequest) -> bool:
+    """The stored request still spells the action it was parked as."""
+    return request.action_hash == compute_action_hash(
+        tool=request.tool,
+        args=request.args,
+        target=request.target,
+        requester=request.requester,
+        task_id=request.task_id,
+        policy_version=request.policy_version,
+    )
+
+
+@dataclass(frozen=True)
+class ApproverRule:
+    """Who may approve a tool's actions now, and how many must."""
+
+    users: frozenset[str]
+    usergroups: frozenset[str]
+    quorum: int
+
+
+class UsergroupDirectory(Protocol):
+    def members(self, usergroup_id: str) -> frozenset[str]: ...
+
+
+class NoUsergroups:
+    """Used where no Slack workspace is reachable (the CLI): only named users count."""
+
+    def members(self, usergroup_id: str) -> frozenset[str]:
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class ApprovalOutcome:
+    request_id: str
+    counted: bool
+    status: str
+    reason: str
+    approvals: int
+    quorum: int
+
+    @property
+    def ready_to_execute(self) -> bool:
+        return self.counted and self.status == APPROVED
+
+
+ApproverRuleLookup = Callable[[str], ApproverRule | None]
+
+
+class ApprovalBook:
+    """Parks actions, counts approvals by the rules, expires and claims them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        audit: AuditLog,
+        rule_for: ApproverRuleLookup,
+        directory: UsergroupDirectory | None = None,
+    ) -> None:
+        self._engine = engine
+        self._audit = audit
+        self._rule_for = rule_for
+        self._directory = directory or NoUsergroups()
+
+    def park(self, request: ActionRequest, *, kind: str = "action.requested") -> ActionRequest:
+        """Store a parked action (or a drafted recommendation) and audit it in one transaction."""
+        with session_scope(self._engine) as session:
+            session.add(request)
+            session.flush()
+            self._audit.record(
+                kind,
+                task_id=request.task_id,
+                actor=request.requester,
+                tool=request.tool,
+                policy_version=request.policy_version,
+                session=session,
+                data={
+                    "request_id": request.id,
+                    "args": request.args,
+                    "target": request.target,
+                    "action_hash": request.action_hash,
+                    "rule": request.policy_rule,
+                    "quorum": request.quorum,
+                    "status": request.status,
+                    "expires_at": None
+                    if request.expires_at is None
+                    else as_utc(request.expires_at).isoformat(),
+                },
+            )
+        return request
+
+    def new_request_id(self) -> str:
+        return "act_" + uuid.uuid4().hex[:12]
+
+    def get(self, request_id: str) -> ActionRequest:
+        with session_scope(self._engine) as session:
+            request = session.get(ActionRequest, request_id)
+        if request is None:
+            raise ApprovalError(f"no action request {request_id!r}; see `socbot actions list`")
+        return request
+
+    def list_requests(self, status: str | None = None, limit: int = 100) -> list[ActionRequest]:
+        query = select(ActionRequest).order_by(col(ActionRequest.created_at).desc()).limit(limit)
+        if status is not None:
+            query = query.where(ActionRequest.status == status)
+        with session_scope(self._engine) as session:
+            return list(session.exec(query))
+
+    def approvals_of(self, request_id: str, *, counted_only: bool = True) -> list[Approval]:
+        query = select(Approval).where(Approval.request_id == request_id)
+        if counted_only:
+            query = query.where(col(Approval.withdrawn_at).is_(None))
+        with session_scope(self._engine) as session:
+            return list(session.exec(query.order_by(col(Approval.created_at))))
+
+    def decide(
+        self,
+        request_id: str,
+        approver: str,
+        verdict: str,
+        *,
+        via: str = "cli",
+        approver_aliases: frozenset[str] = frozenset(),
+    ) -> ApprovalOutcome:
+        """Count one approver's verdict if the rules allow it; audit it either way."""
+        if verdict not in ("approve", "reject"):
+            raise ApprovalError(f"verdict must be approve or reject, not {verdict!r}")
+        with session_scope(self._engine) as session:
+            request = _lock_request(session, request_id)
+            refusal = self._refusal(session, request, approver, approver_aliases)
+            if refusal is not None:
+                return self._refuse(session, request, approver, refusal, via)
+            return self._count(session, request, approver, verdict, via)
+
+    def _refusal(
+        self,
+        session: Session,
+        request: ActionRequest,
+        approver: str,
+        approver_aliases: frozenset[str],
+    ) -> str | None:
+        if request.status != PENDING:
+            return f"the action is {request.status}, not pending"
+        if request.expires_at is not None and as_utc(request.expires_at) <= utcnow():
+            _set_status(session, request, EXPIRED, "approval window passed")
+            self._audit.record(
+                "action.expired",
+                task_id=request.task_id,
+                tool=request.tool,
+                data={"request_id": request.id, "expired_at": as_utc(request.expires_at)},
+                session=session,
+            )
+            return "the approval window has passed"
+        return self._who_refusal(session, request, approver, approver_aliases)
+
+    def _who_refusal(
+        self,
+        session: Session,
+        request: ActionRequest,
+        approver: str,
+        approver_aliases: frozenset[str],
+    ) -> str | None:
+        rule = self._rule_for(request.tool)
+        if rule is None:
+            return f"policy no longer lets {request.tool} run with approval"
+        if not self._is_allowed(approver, rule):
+            return f"{approver} is not an approver for {request.tool} under the current policy"
+        if approver == request.requester:
+            return "the requester cannot approve their own action"
+        names = {approver.lower(), *(a.lower() for a in approver_aliases)}
+        if names & request.target_aliases:
+            return "the target of an action cannot approve it"
+        existing = session.exec(
+            select(Approval).where(Approval.request_id == request.id, Approval.approver == approver)
+        ).first()
+        if existing is not None and existing.withdrawn_at is None:
+            return f"{approver} has already given a verdict on this action"
+        return None
+
+    def still_counting(self, request: ActionRequest) -> tuple[list[str], int]:
+        """Approvers whose approval counts under the current rule, and the current quorum."""
+        rule = self._rule_for(request.tool)
+        if rule is None:
+            return [], 1
+        approvers = {a.approver for a in self.approvals_of(request.id) if a.verdict == "approve"}
+        return sorted(a for a in approvers if self._is_allowed(a, rule)), rule.quorum
+
+    def _is_allowed(self, approver: str, rule: ApproverRule) -> bool:
+        if approver in rule.users:
+            return True
+        return any(approver in self._directory.members(group) for group in rule.usergroups)
+
+    def _refuse(
+        self, session: Session, request: ActionRequest, approver: str, reason: str, via: str
+    ) -> ApprovalOutcome:
+        self._audit.record(
+            "approval.refused",
+            task_id=request.task_id,
+            actor=approver,
+            tool=request.tool,
+            data={"request_id": request.id, "reason": reason, "via": via},
+            session=session,
+        )
+        count = len(_approving(session, request.id))
+        return ApprovalOutcome(request.id, False, request.status, reason, count, request.quorum)
+
+    def _count(
+        self, session: Session, request: ActionRequest, approver: str, verdict: str, via: str
+    ) -> ApprovalOutcome:
+        _upsert_approval(session, request, approver, verdict, via)
+        kind = "approval.granted" if verdict == "approve" else "approval.rejected"
+        self._audit.record(
+            kind,
+            task_id=request.task_id,
+            actor=approver,
+            tool=request.tool,
+            policy_version=request.policy_version,
+            data={"request_id": request.id, "action_hash": request.action_hash, "via": via},
+            session=session,
+        )
+        if verdict == "reject":
+            _set_status(session, request, REJECTED, f"rejected by {approver}")
+            return ApprovalOutcome(request.id, True, REJECTED, "rejected", 0, request.quorum)
+        approvals = _approving(session, request.id)
+        if len(approvals) >= request.quorum:
+            _set_status(session, request, APPROVED, "quorum reached")
+            self._audit.record(
+                "action.approved",
+                task_id=request.task_id,
+                tool=request.tool,
+                data={"request_id": request.id, "approvers": approvals},
+                session=session,
+            )
+        status = APPROVED if len(approvals) >= request.quorum else PENDING
+        return ApprovalOutcome(request.id, True, status, "counted", len(approvals), request.quorum)
+
+    def withdraw(self, request_id: str, approver: str, *, via: str = "cli") -> bool:
+        """Take back a verdict before execution. Returns False when there was nothing to take."""
+        with session_scope(self._engine) as session:
+            request = _lock_request(session, request_id)
+            if request.status not in (PENDING, APPROVED):
+                return False
+            approval = session.exec(
+                select(Approval).where(
+                    Approval.request_id == request_id,
+                    Approval.approver == approver,
+                    col(Approval.withdrawn_at).is_(None),
+                )
+            ).first()
+            if approval is None or approval.verdict != "approve":
+                return False
+            approval.withdrawn_at = utcnow()
+            session.add(approval)
+            session.flush()
+            if request.status == APPROVED and len(_approving(session, request_id)) < request.quorum:
+                _set_status(session, request, PENDING, f"{approver} withdrew")
+            self._audit.record(
+                "approval.withdrawn",
+                task_id=request.task_id,
+                actor=approver,
+                tool=request.tool,
+                data={"request_id": request_id, "via": via},
+                session=session,
+            )
+        return True
+
+    def expire_due(self, now: datetime | None = None) -> list[str]:
+        now = now or utcnow()
+        with session_scope(self._engine) as session:
+            due = list(
+                session.exec(
+                    select(ActionRequest).where(
+                        col(ActionRequest.status).in_(OPEN_STATUSES),
+                        col(ActionRequest.expires_at) <= now,
+                    )
+                )
+            )
+            for request in due:
+                _set_status(session, request, EXPIRED, "approval window passed")
+                self._audit.record(
+                    "action.expired",
+                    task_id=request.task_id,
+                    tool=request.tool,
+                    data={
+                        "request_id": request.id,
+                        "expired_at": as_utc(request.expires_at or now),
+                    },
+                    session=session,
+                )
+        return [r.id for r in due]
+
+    def claim_for_execution(self, request_id: str, execution_task_id: str) -> ActionRequest | None:
+        """approved → executing, atomically: of any number of callers exactly one wins."""
+        with session_scope(self._engine) as session:
+            result = session.execute(
+                update(ActionRequest)
+                .where(col(ActionRequest.id) == request_id, col(ActionRequest.status) == APPROVED)
+                .values(status=EXECUTING, execution_task_id=execution_task_id)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                return None
+        return self.get(request_id)
+
+    def finish(self, request_id: str, status: str, reason: str, result: Any = None) -> None:
+        with session_scope(self._engine) as session:
+            request = _lock_request(session, request_id)
+            request.status = status
+            request.status_reason = reason[:500]
+            request.executed_at = utcnow()
+            request.result_json = None if result is None else canonical_json(result)
+            session.add(request)
+
+    def set_slack_message(self, request_id: str, channel: str, ts: str) -> None:
+        with session_scope(self._engine) as session:
+            request = _lock_request(session, request_id)
+            request.slack_channel, request.slack_ts = channel, ts
+            session.add(request)
+
+
+def _lock_request(session: Session, request_id: str) -> ActionRequest:
+    request = session.exec(
+        select(ActionRequest).where(ActionRequest.id == request_id).with_for_update()
+    ).first()
+    if request is None:
+        raise ApprovalError(f"no action request {request_id!r}; see `socbot actions list`")
+    return request
+
+
+def _set_status(session: Session, request: ActionRequest, status: str, reason: str) -> None:
+    request.status = status
+    request.status_reason = reason
+    request.decided_at = utcnow()
+    session.add(request)
+    session.flush()
+
+
+def _approving(session: Session, request_id: str) -> list[str]:
+    rows = session.exec(
+        select(Approval.approver).where(
+            Approval.request_id == request_id,
+            Approval.verdict == "approve",
+            col(Approval.withdrawn_at).is_(None),
+        )
+    )
+    return sorted(set(rows))
+
+
+def _upsert_approval(
+    session: Session, request: ActionRequest, approver: str, verdict: str, via: str
+) -> None:
+    # A withdrawn verdict may be given again: the row is reused, the unique key stays true.
+    existing = session.exec(
+        select(Approval).where(Approval.request_id == request.id, Approval.approver == approver)
+    ).first()
+    approval = existing or Approval(
+        request_id=request.id,
+        approver=approver,
+        verdict=verdict,
+        action_hash=request.action_hash,
+        via=via,
+        created_at=utcnow(),
+    )
+    approval.verdict, approval.withdrawn_at, approval.via = verdict, None, via
+    approval.action_hash, approval.created_at = request.action_hash, utcnow()
+    session.add(approval)
+    session.flush()
