@@ -1,0 +1,152 @@
+"""Triage one alert: a task, the agent loop with the visible tools, a structured verdict."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.agent.injection import injection_markers, strings_in
+from bot.agent.loop import AgentLoop, AgentResult
+from bot.agent.prompts import DataBlock, load_prompt
+from bot.alerts.compact import compact_alert
+from bot.clock import utcnow
+from bot.errors import ModelError
+from bot.executor import ToolOutcome
+from bot.runtime import Runtime
+from bot.tasks import TaskHandle
+
+Verdict = Literal["benign", "suspicious", "malicious", "needs-info"]
+Severity = Literal["low", "medium", "high", "critical"]
+
+
+class ProposedAction(BaseModel):
+    tool: str
+    status: str  # recommended | awaiting_approval | denied | error
+    request_id: str | None = None
+    rule: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelVerdict(BaseModel):
+    """The JSON object the triage prompt asks the model to end with."""
+
+    verdict: Verdict = "needs-info"
+    severity: Severity = "medium"
+    confidence: float = Field(default=0.5, ge=0, le=1)
+    summary: str = ""
+    evidence: list[str] = Field(default_factory=list)
+
+
+class TriageResult(ModelVerdict):
+    task_id: str
+    engine: str
+    investigated: list[str] = Field(default_factory=list)
+    actions: list[ProposedAction] = Field(default_factory=list)
+    blast_radius: dict[str, Any] | None = None
+    stopped_by: str | None = None
+    fell_back_because: str | None = None
+    injection_suspect: list[str] = Field(default_factory=list)
+
+
+def triage_alert(
+    runtime: Runtime, alert: Mapping[str, Any], *, actor: str = "alert:cli"
+) -> TriageResult:
+    compact = compact_alert(alert)
+    markers = injection_markers(strings_in(dict(alert)))
+    limits = runtime.task_limits()
+    with runtime.tasks.run("triage", actor, limits, subject={"alert": compact.facts}) as task:
+        if markers:
+            runtime.audit.record(
+                "injection.suspect",
+                task_id=task.id,
+                actor=actor,
+                data={"where": "alert", "markers": markers},
+            )
+        result, fell_back = _run_loop(runtime, task, compact.text, compact.facts)
+        triage = _assemble(task, result, fell_back, markers)
+        task.summary = f"{triage.verdict}/{triage.severity}: {triage.summary}"[:500]
+    return triage
+
+
+def _run_loop(
+    runtime: Runtime, task: TaskHandle, alert_text: str, facts: Mapping[str, Any]
+) -> tuple[AgentResult, str | None]:
+    prompts_dir = runtime.settings.prompts_dir
+    triage_prompt = load_prompt("triage", prompts_dir).render_with_data(
+        [DataBlock("alert", alert_text, "text")]
+    )
+    user_text = triage_prompt.text
+    evidence = {"alert": dict(facts)}
+
+    def run_with(model: Any) -> AgentResult:
+        system = load_prompt("system", prompts_dir).render(
+            engine=model.engine, date=utcnow().date().isoformat()
+        )
+        loop = AgentLoop(
+            executor=runtime.executor, audit=runtime.audit, model=model, counter=runtime.counter
+        )
+        return loop.run(
+            task, system=system, user_text=user_text, user_template=triage_prompt, evidence=evidence
+        )
+
+    try:
+        return run_with(runtime.model), None
+    except ModelError as exc:
+        from bot.agent.offline import OfflineEngine
+
+        runtime.audit.record(
+            "error",
+            task_id=task.id,
+            actor=task.actor,
+            data={"error": "ModelError", "message": str(exc)[:300], "fallback": "offline"},
+        )
+        return run_with(OfflineEngine(runtime.counter)), str(exc)
+
+
+def parse_verdict(text: str) -> ModelVerdict:
+    """The last JSON object in the model's answer; a plain-text answer becomes needs-info."""
+    for candidate in reversed(re.findall(r"\{.*\}", text, flags=re.DOTALL) or []):
+        try:
+            return ModelVerdict.model_validate(json.loads(candidate))
+        except (json.JSONDecodeError, ValidationError):
+            continue
+    return ModelVerdict(summary=text.strip()[:500] or "The model gave no answer.")
+
+
+def _assemble(
+    task: TaskHandle, result: AgentResult, fell_back: str | None, markers: list[str]
+) -> TriageResult:
+    verdict = parse_verdict(result.final_text)
+    return TriageResult(
+        **verdict.model_dump(),
+        task_id=task.id,
+        engine=result.engine,
+        investigated=[o.tool for o in result.outcomes if o.status == "ok"],
+        actions=[_proposed(o) for o in result.outcomes if o.status != "ok"],
+        blast_radius=_blast_radius(result.outcomes),
+        stopped_by=result.stopped_by,
+        fell_back_because=fell_back,
+        injection_suspect=markers,
+    )
+
+
+def _proposed(outcome: ToolOutcome) -> ProposedAction:
+    return ProposedAction(
+        tool=outcome.tool,
+        status=outcome.status,
+        request_id=outcome.request_id,
+        rule=outcome.rule,
+        detail=outcome.content,
+    )
+
+
+def _blast_radius(outcomes: list[ToolOutcome]) -> dict[str, Any] | None:
+    for outcome in outcomes:
+        if outcome.tool == "assess_blast_radius" and outcome.status == "ok":
+            result = outcome.content.get("result")
+            return dict(result) if isinstance(result, Mapping) else None
+    return None

@@ -1,0 +1,1 @@
+"""One module per socbot subcommand group; each has register(subparsers)."""

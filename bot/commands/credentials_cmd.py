@@ -1,0 +1,72 @@
+"""socbot credentials: list issued credentials and sweep the ones that should be gone."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bot.clock import as_utc, utcnow
+from bot.commands.common import Subparsers, add_command, print_table, runtime_for
+from bot.runtime import Runtime
+
+
+def register(commands: Subparsers) -> None:
+    parser = commands.add_parser(
+        "credentials",
+        help="per-task credentials: list and sweep",
+        description="Credentials the broker issued. Secrets are never stored or shown.",
+    )
+    sub = parser.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
+    listing = add_command(sub, "list", list_credentials, "list credentials, oldest first")
+    listing.add_argument("--live", action="store_true", help="only credentials not yet revoked")
+    add_command(
+        sub,
+        "sweep",
+        sweep_credentials,
+        "revoke every credential whose task is over, whose process died or whose ttl passed",
+    )
+
+
+def list_credentials(args: argparse.Namespace) -> int:
+    runtime = runtime_for(args)
+    now = utcnow()
+    rows = []
+    for r in runtime.broker.credentials(live_only=args.live):
+        state = (
+            "revoked" if r.revoked_at else ("expired" if as_utc(r.expires_at) <= now else "LIVE")
+        )
+        rows.append(
+            (
+                r.id,
+                r.task_id,
+                r.tool,
+                ",".join(r.scope_list),
+                r.fingerprint,
+                as_utc(r.issued_at).strftime("%H:%M:%S"),
+                state,
+                f"{r.revoke_lag_ms:.1f}" if r.revoke_lag_ms is not None else "",
+            )
+        )
+    print_table(("ID", "TASK", "TOOL", "SCOPES", "FINGERPRINT", "ISSUED", "STATE", "LAG MS"), rows)
+    return 0
+
+
+def sweep_credentials(args: argparse.Namespace) -> int:
+    runtime = runtime_for(args)
+    if not args.every:
+        return _sweep_once(runtime)
+    while True:
+        _sweep_once(runtime)
+        time.sleep(args.every)
+
+
+def _sweep_once(runtime: Runtime) -> int:
+    report = runtime.broker.sweep()
+    unverified = [r.credential_id for r in report.revoked if not r.verified]
+    print(f"examined {report.examined} live credentials; revoked {len(report.revoked)}")
+    for r in report.revoked:
+        print(f"  {r.credential_id}  verified={r.verified}  lag={r.lag_ms:.0f} ms")
+    if unverified:
+        print(f"WARNING: provider still accepts {', '.join(unverified)}")
+        return 1
+    return 0

@@ -1,0 +1,138 @@
+"""socbot demo: the whole bounded-autonomy loop on the embedded lab, offline, in seconds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bot.agent.offline import OfflineEngine
+from bot.agent.tokens import TokenCounter
+from bot.alerts.triage import TriageResult, triage_alert
+from bot.approvals import PENDING
+from bot.audit import verify
+from bot.commands.common import Subparsers, add_command, settings
+from bot.commands.triage_cmd import render_triage
+from bot.runtime import Runtime
+from tools.providers.lab.seed import seed_lab
+
+DEMO_DATABASE = "socbot-demo.db"
+DEMO_APPROVER = "U0IDADMIN1"  # Ana Lima, Head of Identity, in the lab and in policy.yaml
+NOT_AN_APPROVER = "U0NOTALLOWED"
+
+
+def register(commands: Subparsers) -> None:
+    cmd = add_command(
+        commands,
+        "demo",
+        demo,
+        "seed the lab, triage sample alerts offline, approve and run one action, "
+        "verify the audit chain",
+    )
+    cmd.set_defaults(database=None)
+    cmd.add_argument(
+        "--keep", action="store_true", help=f"reuse {DEMO_DATABASE} instead of starting it afresh"
+    )
+
+
+def demo(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    runtime = _demo_runtime(args)
+    _heading("1. The lab")
+    print(f"seeded: {seed_lab(runtime.engine)}")
+    print(f"policy {runtime.policies.current.version[:12]} from {runtime.settings.policy_path}")
+    results = _triage_all(runtime)
+    request_id = _approve_one(runtime, results)
+    ok = _closing_checks(runtime, request_id)
+    print(
+        f"\ndone in {time.monotonic() - started:.1f}s. Explore: socbot --database "
+        f"{runtime.settings.database_url} actions list | audit show TASK | credentials list"
+    )
+    return 0 if ok else 1
+
+
+def _demo_runtime(args: argparse.Namespace) -> Runtime:
+    url = args.database
+    if url is None:
+        path = Path(DEMO_DATABASE)
+        if not args.keep:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    config = settings().model_copy(update={"database_url": url})
+    return Runtime(config, model_override=OfflineEngine(TokenCounter(config.token_encoding)))
+
+
+def _heading(text: str) -> None:
+    print(f"\n== {text} " + "=" * max(0, 70 - len(text)))
+
+
+def _demo_alerts() -> list[tuple[str, dict[str, Any]]]:
+    folder = resources.files("bot.demo_alerts")
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".json")), key=lambda f: f.name)
+    return [(f.name, json.loads(f.read_text(encoding="utf-8"))) for f in files]
+
+
+def _triage_all(runtime: Runtime) -> list[TriageResult]:
+    _heading("2. Triage (offline engine: deterministic rules, same gate as any model)")
+    results = []
+    for name, alert in _demo_alerts():
+        print(f"\n-- {name}")
+        result = triage_alert(runtime, alert, actor="alert:demo")
+        print(render_triage(result))
+        results.append(result)
+    return results
+
+
+def _approve_one(runtime: Runtime, results: list[TriageResult]) -> str | None:
+    _heading("3. Approvals")
+    pending = runtime.approvals.list_requests(PENDING)
+    for request in pending:
+        print(
+            f"  {request.id}  {request.tool}({request.target})  needs {request.quorum}  "
+            f"hash {request.short_hash}"
+        )
+    chosen = next((r for r in pending if r.quorum == 1), None)
+    if chosen is None:
+        print("  nothing parked with a quorum of one; nothing to approve")
+        return None
+    refused = runtime.approvals.decide(chosen.id, NOT_AN_APPROVER, "approve", via="demo")
+    print(f"\n  {NOT_AN_APPROVER} tries to approve {chosen.id}: not counted — {refused.reason}")
+    outcome = runtime.approvals.decide(chosen.id, DEMO_APPROVER, "approve", via="demo")
+    print(
+        f"  {DEMO_APPROVER} approves {chosen.id}: {outcome.approvals} of {outcome.quorum}, "
+        f"{outcome.status}"
+    )
+    executed = runtime.executor.execute_approved(
+        chosen.id, actor=DEMO_APPROVER, limits=runtime.task_limits()
+    )
+    print(
+        f"  executed once with a fresh credential: {executed.status} "
+        f"{json.dumps(executed.content.get('result', executed.content))[:160]}"
+    )
+    again = runtime.approvals.get(chosen.id)
+    print(f"  the action is now {again.status}; a second execution is refused")
+    return chosen.id
+
+
+def _closing_checks(runtime: Runtime, request_id: str | None) -> bool:
+    _heading("4. Accountability")
+    report = verify(runtime.engine)
+    print(
+        f"  audit chain: {'verified' if report.ok else 'BROKEN'} — "
+        f"{report.events_checked} events, head {str(report.head_hash)[:16]}"
+    )
+    runtime.broker.sweep()
+    live = runtime.broker.credentials(live_only=True)
+    issued = runtime.broker.credentials()
+    print(f"  credentials: {len(issued)} issued, {len(live)} still live")
+    if request_id:
+        request = runtime.approvals.get(request_id)
+        print(
+            f"  lineage of the executed action: socbot --database "
+            f"{runtime.settings.database_url} audit show {request.execution_task_id}"
+        )
+    return report.ok and not live

@@ -1,0 +1,75 @@
+"""socbot policy: check a policy file, explain a tool's rule, summarise the policy."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bot.commands.common import Subparsers, add_command, print_table, settings
+from bot.policy import check_against_registry, explain, load_policy
+from tools import REGISTRY
+
+
+def register(commands: Subparsers) -> None:
+    parser = commands.add_parser(
+        "policy",
+        help="check and explain policy.yaml",
+        description="policy.yaml declares what the model may do with each tool.",
+    )
+    sub = parser.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    check = add_command(
+        sub,
+        "check",
+        check_policy,
+        "validate a policy file (exit 1 with file:line: reason if broken)",
+        database=False,
+    )
+    check.add_argument(
+        "file", nargs="?", help="policy file (default: SOCBOT_POLICY or policy.yaml)"
+    )
+    explain_cmd = add_command(
+        sub, "explain", explain_tool, "say in words what the bot may do with a tool", database=False
+    )
+    explain_cmd.add_argument("tool")
+    explain_cmd.add_argument("--file", help="policy file (default: policy.yaml)")
+    show = add_command(
+        sub, "show", show_policy, "one line per tool: mode, scopes, approvers", database=False
+    )
+    show.add_argument("--file", help="policy file (default: policy.yaml)")
+
+
+def _path(value: str | None) -> Path:
+    return Path(value) if value else settings().policy_path
+
+
+def check_policy(args: argparse.Namespace) -> int:
+    path = _path(args.file)
+    policy = load_policy(path)
+    problems = check_against_registry(policy, REGISTRY)
+    for problem in problems:
+        print(f"{path}: {problem}")
+    if problems:
+        return 1
+    print(f"{path}: ok — {len(policy.tools)} tools, version {policy.version[:12]}")
+    return 0
+
+
+def explain_tool(args: argparse.Namespace) -> int:
+    print(explain(load_policy(_path(args.file)), args.tool))
+    return 0
+
+
+def show_policy(args: argparse.Namespace) -> int:
+    policy = load_policy(_path(args.file))
+    rows = [
+        (
+            name,
+            rule.mode,
+            ",".join(sorted(rule.scopes)),
+            rule.quorum if rule.mode == "execute_with_approval" else "",
+        )
+        for name, rule in sorted(policy.tools.items())
+    ]
+    print(f"policy version {policy.version}")
+    print_table(("TOOL", "MODE", "SCOPES", "QUORUM"), rows)
+    return 0
