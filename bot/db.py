@@ -73,3 +73,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def dispose_engine(url: str) -> None:
+    """Close an engine's pooled connections and forget it (tests, shutdown)."""
+    engine = _engines.pop(normalise_url(url), None)
+    if engine is not None:
+        engine.dispose()
