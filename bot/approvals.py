@@ -313,7 +313,12 @@ class ApprovalBook:
             task_id=request.task_id,
             actor=approver,
             tool=request.tool,
-            data={"request_id": request.id, "reason": reason, "via": via},
+            data={
+                "request_id": request.id,
+                "action_hash": request.action_hash,
+                "reason": reason,
+                "via": via,
+            },
             session=session,
         )
         count = len(_approving(session, request.id))
@@ -343,7 +348,11 @@ class ApprovalBook:
                 "action.approved",
                 task_id=request.task_id,
                 tool=request.tool,
-                data={"request_id": request.id, "approvers": approvals},
+                data={
+                    "request_id": request.id,
+                    "action_hash": request.action_hash,
+                    "approvers": approvals,
+                },
                 session=session,
             )
         status = APPROVED if len(approvals) >= request.quorum else PENDING

@@ -21,9 +21,37 @@ _WIDTH = 90
 
 
 def task_lineage(engine: Engine, task_id: str) -> list[AuditEvent]:
-    """Every event of one task, in seq order."""
-    rows = iter_rows(engine, where=[AUDIT_TABLE.c.task_id == task_id])
+    """Every event of one task and of the tasks linked to it through a parked action, in seq
+    order: an executed action shows the triage that asked for it, its approvals and its
+    credential; a triage shows what became of the actions it parked."""
+    own = _events_of(engine, [task_id])
+    linked = _linked_task_ids(engine, own) - {task_id}
+    if not linked:
+        return own
+    return sorted(own + _events_of(engine, sorted(linked)), key=lambda event: event.seq)
+
+
+def _events_of(engine: Engine, task_ids: list[str]) -> list[AuditEvent]:
+    rows = iter_rows(engine, where=[AUDIT_TABLE.c.task_id.in_(task_ids)])
     return [to_event(row_dict(row)) for row in rows]
+
+
+def _linked_task_ids(engine: Engine, events: list[AuditEvent]) -> set[str]:
+    request_ids = {_data(e).get("request_id") for e in events} - {None}
+    linked = {str(_data(e).get("requested_in")) for e in events if _data(e).get("requested_in")}
+    for request_id in sorted(map(str, request_ids))[:50]:
+        # Request ids are unique tokens, so a text match on the JSON is exact enough.
+        mention = AUDIT_TABLE.c.data.like(f'%"{request_id}"%')
+        rows = iter_rows(
+            engine, where=[mention], columns=[AUDIT_TABLE.c.seq, AUDIT_TABLE.c.task_id]
+        )
+        linked.update(str(row.task_id) for row in rows if row.task_id)
+    return linked
+
+
+def _data(event: AuditEvent) -> dict[str, Any]:
+    data = json.loads(event.data)
+    return data if isinstance(data, dict) else {}
 
 
 def _clip(value: Any, width: int = _WIDTH) -> str:
@@ -61,9 +89,22 @@ def _task_end(event: AuditEvent, data: dict[str, Any]) -> str:
 
 
 def _prompt(event: AuditEvent, data: dict[str, Any]) -> str:
+    parts = [data.get(part) for part in ("system", "user") if isinstance(data.get(part), dict)]
+    if parts:
+        names = " + ".join(
+            f"{p.get('template') or 'inline'} {_short(p.get('template_hash'))}" for p in parts
+        )
+        return f"{names} (rendered {_short(event.prompt_hash)}, {data.get('engine', '?')})"
     name = _first(data, "template", "name", "prompt", default="prompt")
     line = _first(data, "first_line", "text", "content", default="")
     return f'{name} {_short(event.prompt_hash)} "{_clip(line, 60)}"'
+
+
+def _model_output(event: AuditEvent, data: dict[str, Any]) -> str:
+    content = data.get("content")
+    calls = [c.get("name", "?") for c in data.get("tool_calls") or [] if isinstance(c, dict)]
+    text = f'"{_clip(content, 70)}"' if content else ""
+    return (text + (f" → calls {', '.join(calls)}" if calls else "")).strip() or "(empty)"
 
 
 def _text(event: AuditEvent, data: dict[str, Any]) -> str:
@@ -127,7 +168,7 @@ _DESCRIBERS: dict[str, Describer] = {
     EventKind.TASK_START: _task_start,
     EventKind.TASK_END: _task_end,
     EventKind.PROMPT: _prompt,
-    EventKind.MODEL_OUTPUT: _text,
+    EventKind.MODEL_OUTPUT: _model_output,
     EventKind.RECOMMENDATION: _text,
     EventKind.TOOL_CALL: _tool_call,
     EventKind.TOOL_RESULT: _tool_result,
@@ -189,7 +230,10 @@ def render_lineage(events: list[AuditEvent]) -> str:
     ]
     for index, event in enumerate(events):
         glyph = "└─" if index == len(events) - 1 else "├─"
-        lines.append(f"{glyph} {event.seq:>6} {_time(event.ts)} {event.kind:<20} {describe(event)}")
+        where = "" if event.task_id == first.task_id else f"[{event.task_id}] "
+        lines.append(
+            f"{glyph} {event.seq:>6} {_time(event.ts)} {event.kind:<20} {where}{describe(event)}"
+        )
     lives = credential_lives(events)
     if lives:
         lines += ["credentials:", *(life.line() for life in lives)]

@@ -14,6 +14,7 @@ from bot.agent.tokens import TokenCounter
 from bot.alerts.triage import TriageResult, triage_alert
 from bot.approvals import PENDING
 from bot.audit import verify
+from bot.errors import ApprovalError
 from bot.commands.common import Subparsers, add_command, settings
 from bot.commands.triage_cmd import render_triage
 from bot.runtime import Runtime
@@ -32,7 +33,6 @@ def register(commands: Subparsers) -> None:
         "seed the lab, triage sample alerts offline, approve and run one action, "
         "verify the audit chain",
     )
-    cmd.set_defaults(database=None)
     cmd.add_argument(
         "--keep", action="store_true", help=f"reuse {DEMO_DATABASE} instead of starting it afresh"
     )
@@ -48,8 +48,9 @@ def demo(args: argparse.Namespace) -> int:
     request_id = _approve_one(runtime, results)
     ok = _closing_checks(runtime, request_id)
     print(
-        f"\ndone in {time.monotonic() - started:.1f}s. Explore: socbot --database "
-        f"{runtime.settings.database_url} actions list | audit show TASK | credentials list"
+        f"\ndone in {time.monotonic() - started:.1f}s. Explore with --database "
+        f"{runtime.settings.database_url}: socbot actions list, socbot audit show TASK, "
+        "socbot credentials list"
     )
     return 0 if ok else 1
 
@@ -95,7 +96,8 @@ def _approve_one(runtime: Runtime, results: list[TriageResult]) -> str | None:
             f"  {request.id}  {request.tool}({request.target})  needs {request.quorum}  "
             f"hash {request.short_hash}"
         )
-    chosen = next((r for r in pending if r.quorum == 1), None)
+    # The oldest quorum-of-one action: in the sample alerts, revoking the MFA-fatigue sessions.
+    chosen = next((r for r in reversed(pending) if r.quorum == 1), None)
     if chosen is None:
         print("  nothing parked with a quorum of one; nothing to approve")
         return None
@@ -113,8 +115,13 @@ def _approve_one(runtime: Runtime, results: list[TriageResult]) -> str | None:
         f"  executed once with a fresh credential: {executed.status} "
         f"{json.dumps(executed.content.get('result', executed.content))[:160]}"
     )
-    again = runtime.approvals.get(chosen.id)
-    print(f"  the action is now {again.status}; a second execution is refused")
+    try:
+        runtime.executor.execute_approved(
+            chosen.id, actor=DEMO_APPROVER, limits=runtime.task_limits()
+        )
+        print("  ERROR: the action ran a second time")
+    except ApprovalError as exc:
+        print(f"  a second execution is refused: {exc}")
     return chosen.id
 
 
@@ -132,7 +139,7 @@ def _closing_checks(runtime: Runtime, request_id: str | None) -> bool:
     if request_id:
         request = runtime.approvals.get(request_id)
         print(
-            f"  lineage of the executed action: socbot --database "
-            f"{runtime.settings.database_url} audit show {request.execution_task_id}"
+            f"  lineage of the executed action: socbot audit show "
+            f"{request.execution_task_id} --database {runtime.settings.database_url}"
         )
     return report.ok and not live
