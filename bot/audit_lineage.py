@@ -89,7 +89,9 @@ def _task_end(event: AuditEvent, data: dict[str, Any]) -> str:
 
 
 def _prompt(event: AuditEvent, data: dict[str, Any]) -> str:
-    parts = [data.get(part) for part in ("system", "user") if isinstance(data.get(part), dict)]
+    parts: list[dict[str, Any]] = [
+        part for part in (data.get("system"), data.get("user")) if isinstance(part, dict)
+    ]
     if parts:
         names = " + ".join(
             f"{p.get('template') or 'inline'} {_short(p.get('template_hash'))}" for p in parts

@@ -14,9 +14,9 @@ from bot.agent.tokens import TokenCounter
 from bot.alerts.triage import TriageResult, triage_alert
 from bot.approvals import PENDING
 from bot.audit import verify
-from bot.errors import ApprovalError
 from bot.commands.common import Subparsers, add_command, settings
 from bot.commands.triage_cmd import render_triage
+from bot.errors import ApprovalError
 from bot.runtime import Runtime
 from tools.providers.lab.seed import seed_lab
 
