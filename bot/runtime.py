@@ -73,7 +73,12 @@ class Runtime:
                 "only 'lab' is built in"
             )
         backend = LabCredentialBackend(self.provider)
-        return CredentialBroker(self.engine, backend, self.audit, self.redactor)
+        broker = CredentialBroker(self.engine, backend, self.audit, self.redactor)
+        # Whatever a crashed process left live is revoked before this one issues anything.
+        report = broker.sweep()
+        if report.revoked:
+            log.warning("start-up sweep revoked %d leftover credentials", len(report.revoked))
+        return broker
 
     @cached_property
     def tasks(self) -> TaskRunner:
