@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import UniqueConstraint, update
+from sqlalchemy import UniqueConstraint, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -240,9 +240,12 @@ class ApprovalBook:
         """Count one approver's verdict if the rules allow it; audit it either way."""
         if verdict not in ("approve", "reject"):
             raise ApprovalError(f"verdict must be approve or reject, not {verdict!r}")
+        # Read the rule before taking the row lock: reading the policy may reload it and audit
+        # the reload, which on SQLite would wait for the write lock this transaction holds.
+        rule = self._rule_for(self.get(request_id).tool)
         with session_scope(self._engine) as session:
             request = _lock_request(session, request_id)
-            refusal = self._refusal(session, request, approver, approver_aliases)
+            refusal = self._refusal(session, request, approver, approver_aliases, rule)
             if refusal is not None:
                 return self._refuse(session, request, approver, refusal, via)
             return self._count(session, request, approver, verdict, via)
@@ -253,6 +256,7 @@ class ApprovalBook:
         request: ActionRequest,
         approver: str,
         approver_aliases: frozenset[str],
+        rule: ApproverRule | None,
     ) -> str | None:
         if request.status != PENDING:
             return f"the action is {request.status}, not pending"
@@ -266,7 +270,7 @@ class ApprovalBook:
                 session=session,
             )
             return "the approval window has passed"
-        return self._who_refusal(session, request, approver, approver_aliases)
+        return self._who_refusal(session, request, approver, approver_aliases, rule)
 
     def _who_refusal(
         self,
@@ -274,8 +278,8 @@ class ApprovalBook:
         request: ActionRequest,
         approver: str,
         approver_aliases: frozenset[str],
+        rule: ApproverRule | None,
     ) -> str | None:
-        rule = self._rule_for(request.tool)
         if rule is None:
             return f"policy no longer lets {request.tool} run with approval"
         if not self._is_allowed(approver, rule):
@@ -414,15 +418,22 @@ class ApprovalBook:
         return [r.id for r in due]
 
     def claim_for_execution(self, request_id: str, execution_task_id: str) -> ActionRequest | None:
-        """approved → executing, atomically: of any number of callers exactly one wins."""
+        """approved → executing, atomically: of any number of callers exactly one wins.
+
+        An approval left past its window is expired here, as the sweeper would, not run."""
+        now = utcnow()
+        expires = col(ActionRequest.expires_at)
         with session_scope(self._engine) as session:
             result = session.execute(
                 update(ActionRequest)
                 .where(col(ActionRequest.id) == request_id, col(ActionRequest.status) == APPROVED)
+                .where(or_(expires.is_(None), expires > now))
                 .values(status=EXECUTING, execution_task_id=execution_task_id)
             )
-            if getattr(result, "rowcount", 0) != 1:
-                return None
+            claimed = getattr(result, "rowcount", 0) == 1
+        if not claimed:
+            self.expire_due(now)
+            return None
         return self.get(request_id)
 
     def finish(self, request_id: str, status: str, reason: str, result: Any = None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -14,7 +14,7 @@ from bot.agent.tokens import TokenCounter
 from bot.approvals import ApprovalBook, ApproverRule, UsergroupDirectory
 from bot.audit import AuditLog
 from bot.config import Settings
-from bot.credentials import CredentialBroker, LabCredentialBackend
+from bot.credentials import CredentialBroker, LabCredentialBackend, SweepReport
 from bot.db import get_engine
 from bot.errors import ConfigError
 from bot.executor import Executor
@@ -35,6 +35,8 @@ class Runtime:
     settings: Settings
     usergroups: UsergroupDirectory | None = None
     model_override: ChatModel | None = None
+    # What building the broker swept, for commands that report their sweeps.
+    startup_sweep: SweepReport | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -75,7 +77,7 @@ class Runtime:
         backend = LabCredentialBackend(self.provider)
         broker = CredentialBroker(self.engine, backend, self.audit, self.redactor)
         # Whatever a crashed process left live is revoked before this one issues anything.
-        report = broker.sweep()
+        report = self.startup_sweep = broker.sweep()
         if report.revoked:
             log.warning("start-up sweep revoked %d leftover credentials", len(report.revoked))
         return broker

@@ -39,7 +39,10 @@ def story(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
     log.record(
         EventKind.MODEL_OUTPUT,
         task_id=task,
-        data={"text": "Checking alice first.", "tool_calls": ["get_identity"]},
+        data={
+            "content": "Checking alice first.",
+            "tool_calls": [{"id": "c1", "name": "get_identity", "arguments": "{}"}],
+        },
     )
     log.record(
         EventKind.TOOL_CALL,

@@ -7,7 +7,7 @@ import time
 
 from bot.clock import as_utc, utcnow
 from bot.commands.common import Subparsers, add_command, print_table, runtime_for
-from bot.runtime import Runtime
+from bot.credentials import CredentialBroker, SweepReport
 
 
 def register(commands: Subparsers) -> None:
@@ -19,11 +19,14 @@ def register(commands: Subparsers) -> None:
     sub = parser.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
     listing = add_command(sub, "list", list_credentials, "list credentials, oldest first")
     listing.add_argument("--live", action="store_true", help="only credentials not yet revoked")
-    add_command(
+    sweep = add_command(
         sub,
         "sweep",
         sweep_credentials,
         "revoke every credential whose task is over, whose process died or whose ttl passed",
+    )
+    sweep.add_argument(
+        "--every", type=float, metavar="SECONDS", help="keep sweeping, this many seconds apart"
     )
 
 
@@ -53,18 +56,21 @@ def list_credentials(args: argparse.Namespace) -> int:
 
 def sweep_credentials(args: argparse.Namespace) -> int:
     runtime = runtime_for(args)
-    if not args.every:
-        return _sweep_once(runtime)
-    while True:
-        _sweep_once(runtime)
+    broker = runtime.broker  # building it sweeps once: what that revoked belongs in this report
+    code = _sweep_once(broker, runtime.startup_sweep)
+    while args.every:
         time.sleep(args.every)
+        code = _sweep_once(broker)
+    return code
 
 
-def _sweep_once(runtime: Runtime) -> int:
-    report = runtime.broker.sweep()
-    unverified = [r.credential_id for r in report.revoked if not r.verified]
-    print(f"examined {report.examined} live credentials; revoked {len(report.revoked)}")
-    for r in report.revoked:
+def _sweep_once(broker: CredentialBroker, earlier: SweepReport | None = None) -> int:
+    report = broker.sweep()
+    examined = report.examined if earlier is None else earlier.examined
+    revoked = [*(earlier.revoked if earlier else ()), *report.revoked]
+    unverified = [r.credential_id for r in revoked if not r.verified]
+    print(f"examined {examined} live credentials; revoked {len(revoked)}")
+    for r in revoked:
         print(f"  {r.credential_id}  verified={r.verified}  lag={r.lag_ms:.0f} ms")
     if unverified:
         print(f"WARNING: provider still accepts {', '.join(unverified)}")
