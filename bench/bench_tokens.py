@@ -7,8 +7,9 @@ Run on demand from the repository root:
 Each line of the data file is a JSON record holding a raw vendor event in "event" and its
 source in "platform". For every event this counts tokens (the offline cl100k encoding; never
 downloaded) of the raw event as json.dumps sends it and of compact_alert(event).text, then
-reports per platform and overall the median and total ratio compact/raw, and the share of
-events whose actor, action and source IP, as found in the raw event, all appear in the text.
+reports per platform and overall the median and total ratio compact/raw, the share of
+events whose actor, action and source IP, as found in the raw event, all appear in the text,
+and how the compact tokens split between the fact lines and the event tree.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bot.alerts.compact import compact_alert, key_facts  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT / ".." / "shared" / "data" / "identity-events-dev.jsonl"
 KEY_FACTS = ("actor", "action", "source_ip")
+EVENT_SECTION = "\nevent:\n"  # where the fact lines end and the event tree begins
 TARGET_RATIO = 0.40
 SIZE_BUCKETS = (150, 400, 800)  # raw tokens
 
@@ -40,6 +42,7 @@ class Measurement:
     platform: str
     raw_tokens: int
     compact_tokens: int
+    facts_tokens: int  # of compact_tokens, the fact lines before the event tree
     found: tuple[str, ...]  # key facts the heuristics found in the raw event
     lost: tuple[str, ...]  # of those, the ones missing from the compact text
     action_matches_label: bool
@@ -101,6 +104,7 @@ def measure(record: dict[str, Any], counter: TokenCounter) -> Measurement:
         platform=str(record.get("platform", "unknown")),
         raw_tokens=counter.count(json.dumps(event)),
         compact_tokens=counter.count(compact.text),
+        facts_tokens=counter.count(compact.text.split(EVENT_SECTION, 1)[0]),
         found=found,
         lost=lost,
         action_matches_label=str(facts.get("action")) == str(record.get("action")),
@@ -141,6 +145,12 @@ def print_report(rows: Sequence[Measurement], worst: int) -> None:
     print()
     for summary in size_summaries(rows):
         print(summary.line())
+    print("\nwhere the compact tokens go, as shares of the raw tokens:")
+    for summary in summaries(rows):
+        raw = sum(row.raw_tokens for row in summary.rows)
+        facts = sum(row.facts_tokens for row in summary.rows)
+        event = sum(row.compact_tokens - row.facts_tokens for row in summary.rows)
+        print(f"  {summary.name:<17} facts {facts / raw:6.1%}   event {event / raw:6.1%}")
     lost = [row for row in rows if row.lost]
     print(f"\nevents with a key fact missing from the compact text: {len(lost)}")
     for row in lost[:20]:

@@ -71,7 +71,7 @@ def detect_pattern(alert_text: str) -> str:
 _SUBJECT_KEYS = re.compile(
     r"^(?:[\w.\[\]]*\.)?(actor|target|user(name|_name|principalname|email)?|principal|"
     r"subject|identity|email|login|alternateid|account|arn|sid)"
-    r"(\.(id|email|name|alternateid|arn|login|username))?\s*:\s*(?P<value>.+)$",
+    r"(\.(id|email|name|alternateid|arn|login|username))?[ \t]*:[ \t]*(?P<value>\S.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 

@@ -2,12 +2,14 @@
 
     event ─▶ redact secrets ─▶ prune (nulls, empties, noise keys, JSON-in-strings, long
     strings and lists cut with a note) ─▶ flatten to leaves ─▶ facts (actor, action, outcome,
-    source IP …) ─▶ drop values that repeat another field ─▶ "dotted.path: value" lines
+    source IP …) ─▶ drop filler and values said elsewhere (compact_body, compact_filler) ─▶
+    fact lines, then the event as an indented tree (compact_render)
 
 The text opens with the facts, each leaf it came from taken out of the event lines below,
 so nothing is said twice; only a list fact's leaf inside a list item (one target among
-several) stays in its item too, to keep the item whole. No rule here names a vendor;
-per-vendor normalizers come on top.
+several) stays in its item too, to keep the item whole, and only while the item has more to
+say. Every cut is listed in `dropped`. No rule here names a vendor; per-vendor normalizers
+come on top.
 """
 
 from __future__ import annotations
@@ -19,21 +21,11 @@ from typing import Any
 
 from bot.alerts.compact_body import body_leaves
 from bot.alerts.compact_facts import Fact, find_facts
-from bot.alerts.compact_facts_rules import GEO_KEYS
-from bot.alerts.compact_flatten import (
-    Leaf,
-    Path,
-    Scalar,
-    Value,
-    flatten,
-    render_path,
-    render_value,
-)
-from bot.alerts.compact_prune import Pruner, normalize_key
+from bot.alerts.compact_flatten import Leaf, Path, Value, flatten, render_path
+from bot.alerts.compact_prune import Pruner
+from bot.alerts.compact_render import KEYED_FACTS, fact_value, render_alert, spread
 from bot.alerts.compact_time import parse_time
 from bot.errors import AlertError
-
-KEYED_FACTS = frozenset({"mfa", "risk"})  # their key names carry meaning: "factor=push"
 
 
 @dataclass(frozen=True)
@@ -53,13 +45,13 @@ def compact_alert(event: Mapping[str, Any]) -> CompactAlert:
     tree, prefix = _unwrapped(pruner.prune(_redacted(event)))
     leaves = flatten(tree)
     facts = find_facts(leaves)
-    consumed = {
-        item.leaf for fact in facts for item in fact.items if _consumes(fact, leaves[item.leaf])
-    }
-    body, repeats = body_leaves(leaves, consumed, _event_time(facts))
+    fact_leaves = {item.leaf: fact for fact in facts for item in fact.items}
+    consumed = {index for index, fact in fact_leaves.items() if _consumes(fact, leaves[index])}
+    item_facts = set(fact_leaves) - consumed
+    body, repeats = body_leaves(leaves, consumed, item_facts, _event_time(facts))
     dropped = [*pruner.dropped, *((*prefix, *path) for path in repeats)]
     return CompactAlert(
-        text=_render(facts, leaves, body),
+        text=render_alert(facts, leaves, body),
         facts=facts_as_dict(facts),
         dropped=[render_path(path) for path in dropped],
     )
@@ -109,56 +101,12 @@ def _unwrapped(tree: Any) -> tuple[Any, Path]:
     return tree, prefix
 
 
-def _render(facts: Sequence[Fact], leaves: Sequence[Leaf], body: Sequence[Leaf]) -> str:
-    lines = ["facts:", *(_fact_line(fact, leaves) for fact in facts)] if facts else []
-    if body:
-        lines.append("event:")
-        lines.extend(
-            f"{render_path(leaf.path)}: {_with_note(leaf.value, leaf.note)}" for leaf in body
-        )
-    return "\n".join(lines) or "(the alert holds no values)"
-
-
-def _with_note(value: Value, note: str) -> str:
-    text = render_value(value)
-    return f"{text} {note}" if text and note else text or note
-
-
-def _fact_line(fact: Fact, leaves: Sequence[Leaf]) -> str:
-    """One line per fact; a list fact keeps every value and every cut note of its leaves."""
-    if fact.scalar or fact.name == "geo":
-        note = leaves[fact.items[0].leaf].note if fact.scalar else ""
-        return f"{fact.name}: {_with_note(_fact_value(fact), note)}"
-    keyed = fact.name in KEYED_FACTS
-    parts = _keyed_parts(fact, leaves) if keyed else _value_parts(fact, leaves)
-    return f"{fact.name}: {'; '.join(parts)}"
-
-
-def _keyed_parts(fact: Fact, leaves: Sequence[Leaf]) -> list[str]:
-    return [
-        f"{render_path((item.key,))}={_with_note(item.value, leaves[item.leaf].note)}"
-        for item in fact.items
-    ]
-
-
-def _value_parts(fact: Fact, leaves: Sequence[Leaf]) -> list[str]:
-    """Each leaf's values not already said, with the leaf's note ("…(+35 more)")."""
-    shown: list[Scalar] = []
-    parts: list[str] = []
-    for item in fact.items:
-        values = tuple(value for value in _spread(item.value) if value not in shown)
-        shown.extend(values)
-        text = _with_note(values, leaves[item.leaf].note)
-        parts.extend([text] if text else [])
-    return parts
-
-
 def facts_as_dict(facts: Sequence[Fact]) -> dict[str, Any]:
     """Scalars as sent; geo as one place name; mfa and risk by key; the rest as value lists."""
     result: dict[str, Any] = {}
     for fact in facts:
         if fact.scalar or fact.name == "geo":
-            result[fact.name] = _json_ready(_fact_value(fact))
+            result[fact.name] = _json_ready(fact_value(fact))
         elif fact.name in KEYED_FACTS:
             result[fact.name] = {item.key: _json_ready(item.value) for item in fact.items}
         else:
@@ -166,24 +114,12 @@ def facts_as_dict(facts: Sequence[Fact]) -> dict[str, Any]:
     return result
 
 
-def _fact_value(fact: Fact) -> Value:
-    if fact.name != "geo":
-        return fact.items[0].value
-    order = {key: rank for rank, key in enumerate(GEO_KEYS)}
-    ranked = sorted(fact.items, key=lambda item: order[normalize_key(item.key)])
-    return ", ".join(render_value(item.value) for item in ranked)
-
-
 def _values(fact: Fact) -> list[Value]:
     """Every value once, a scalar list counted item by item."""
     values: list[Value] = []
     for item in fact.items:
-        values.extend(value for value in _spread(item.value) if value not in values)
+        values.extend(value for value in spread(item.value) if value not in values)
     return values
-
-
-def _spread(value: Value) -> tuple[Scalar, ...]:
-    return value if isinstance(value, tuple) else (value,)
 
 
 def _json_ready(value: Value) -> Any:

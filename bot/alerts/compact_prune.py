@@ -26,15 +26,24 @@ MAX_SCALAR_ITEMS = 10
 MAX_OBJECT_ITEMS = 5
 
 # Identifiers of the log record itself, transport details, schema bookkeeping, the tenant
-# the log belongs to, and map precision beyond the city: they tell a triage nothing about who
-# did what. Compared after normalize_key.
+# the log belongs to and the log it was routed to, and map precision beyond the city: they
+# tell a triage nothing about who did what; so do one-time OAuth request values (nonce,
+# PKCE challenge, CSRF token) and a catalogue entry's artwork and legal links. Compared
+# after normalize_key.
 NOISE_KEYS = frozenset(
     {
         "requestid", "eventid", "logid", "insertid", "correlationid", "traceid", "spanid",
         "transactionid", "sharedeventid", "uniquequalifier", "uuid", "etag", "dthash", "jti",
         "documentid", "version", "eventversion", "schemaversion", "operationversion",
         "apiversion", "receivetimestamp", "offset", "selflink", "selflinkwithid", "tlsdetails",
-        "tenantid", "customerid", "customeridstring", "organizationid",
+        "tenantid", "customerid", "customeridstring", "organizationid", "recipientaccountid",
+        "detectorid", "logname", "partition", "uniqqualifier", "eventcategory",
+        "managementevent", "resultsignature", "durationms", "processingtimeinmilliseconds",
+        "uniquetokenidentifier",
+        "nonce", "csrf", "csrftoken", "xsrftoken", "codechallenge", "codechallengemethod",
+        "loginticket", "intstate",
+        "logo", "logourl", "iconurl", "avatarurl", "termsofuseurl", "privacypolicyurl",
+        "publicsupportlink",
         "geolocation", "geocoordinates", "lat", "lon", "latitude", "longitude", "postalcode",
         "zip", "zipcode",
     }
@@ -43,6 +52,8 @@ NOISE_SUFFIXES = ("requestid", "traceid", "correlationid", "transactionid", "uui
 NOISE_PREFIXES = ("legacy",)
 # Containers whose own "id" names a request or transaction, not an identity.
 RECORD_CONTAINERS = frozenset({"transaction", "request", "trace", "operation"})
+# In a query string, "state" is the OAuth round-trip value, not a place or a status.
+QUERY_CONTAINERS = frozenset({"qs", "query", "querystring", "queryparams", "queryparameters"})
 # Type annotations name a message schema ("type.googleapis.com/google.cloud.audit.AuditLog").
 TYPE_ANNOTATION_KEYS = frozenset({"@type", "at_sign_type", "@odata.type", "at_sign_odata_type"})
 READABLE_NAME_KEYS = frozenset(
@@ -159,6 +170,8 @@ def is_noise(key: str, value: Any, path: Path) -> bool:
         return True
     parent = normalize_key(str(path[-1])) if path else ""
     if normalized == "id" and parent in RECORD_CONTAINERS and not isinstance(value, Mapping):
+        return True
+    if normalized == "state" and parent in QUERY_CONTAINERS:
         return True
     # A schema marker such as "admin#reports#activity" names the record format only.
     return normalized == "kind" and isinstance(value, str) and "#" in value

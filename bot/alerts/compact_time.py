@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-EPOCH_MILLIS_FLOOR = 100_000_000_000  # a number above this is milliseconds, not seconds
+EPOCH_SECONDS_FLOOR = 1_000_000_000  # 2001-09-09: smaller numbers are durations or counts
+# An epoch number above a floor is in the next smaller unit: ms, then µs, then ns.
+EPOCH_UNIT_FLOORS = ((100_000_000_000_000_000, 1e9), (100_000_000_000_000, 1e6),
+                     (100_000_000_000, 1e3))  # fmt: skip
 SAME_MOMENT = timedelta(seconds=1)  # closer than this to the event time is the event time
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
@@ -17,11 +20,17 @@ _UNITS = (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))
 
 
 def parse_time(value: object, *, numbers: bool = False) -> datetime | None:
-    """A UTC datetime from ISO-like text (no zone means UTC) or, if `numbers`, epoch s/ms."""
+    """A UTC datetime from ISO-like text (no zone means UTC) or, if `numbers`, an epoch
+    number in s, ms, µs or ns, also sent as digits in a string ("1700250882598435")."""
+    if numbers and isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
     if isinstance(value, str):
         return _parse_text(value.strip())
     if numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if value > EPOCH_MILLIS_FLOOR else value
+        if value < EPOCH_SECONDS_FLOOR:
+            return None  # a duration or a count, not a moment
+        divisor = next((unit for floor, unit in EPOCH_UNIT_FLOORS if value > floor), 1)
+        seconds = value / divisor
         try:
             return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):

@@ -17,6 +17,7 @@ from bot.agent.tokens import TokenCounter
 from bot.alerts import compact_prune
 from bot.alerts.compact import compact_alert, key_facts
 from bot.errors import AlertError
+from tests.alert_text import event_paths, fact_pairs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alerts"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))
@@ -118,7 +119,7 @@ def test_noise_keys_are_dropped_and_listed() -> None:
 def test_name_value_pairs_are_shown_by_name_and_their_noise_dropped() -> None:
     event = fixture("crowdstrike_api_client_created")
     result = compact_alert(event)
-    assert "event.AuditKeyValues.name: rtr-bulk-runner" in result.text
+    assert event_paths(result.text)["event.AuditKeyValues.name"] == "rtr-bulk-runner"
     assert "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f" not in result.text  # actor_user_uuid
     assert "event.AuditKeyValues.trace_id" in result.dropped
 
@@ -148,7 +149,7 @@ def test_a_value_repeated_under_another_name_is_kept() -> None:
     }
     result = compact_alert(event)
     assert result.facts["targets"] == ["ana@example.org"]  # the target is the actor: kept
-    assert "debugContext.debugData.changedBy: Ana Lima" in result.text
+    assert event_paths(result.text)["debugContext.debugData.changedBy"] == "Ana Lima"
     assert "debugContext.debugData.ownerName" in result.dropped  # same container, same value
 
 
@@ -223,21 +224,20 @@ def test_output_is_deterministic() -> None:
 
 
 def test_a_property_change_shows_the_new_state_and_what_moved() -> None:
-    text = compact_alert(fixture("entra_audit_ca_policy_weakened")).text
+    paths = event_paths(compact_alert(fixture("entra_audit_ca_policy_weakened")).text)
     prefix = "properties.targetResources.modifiedProperties.ConditionalAccessPolicy."
-    assert f"{prefix}state: enabledForReportingButNotEnforced (was enabled)" in text
-    assert f"{prefix}grantControls.builtInControls: mfa (removed)" in text
-    assert (
-        f"{prefix}conditions.users.excludeUsers: 9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d (added)"
-        in text
-    )
-    assert f"{prefix}conditions.applications.includeApplications: All\n" in text
+    assert paths[f"{prefix}state"] == "enabledForReportingButNotEnforced (was enabled)"
+    assert paths[f"{prefix}grantControls.builtInControls"] == "mfa (removed)"
+    excluded = paths[f"{prefix}conditions.users.excludeUsers"]
+    assert excluded == "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d (added)"
+    assert paths[f"{prefix}conditions.applications.includeApplications"] == "All"
 
 
 def test_times_read_as_iso_and_other_times_relative_to_the_event() -> None:
     result = compact_alert(fixture("cloudtrail_create_access_key_denied"))
     assert result.facts["time"] == "2025-05-19T22:03:11Z"
-    assert "sessionContext.attributes.creationDate: 4m31s before event" in result.text
+    creation = "userIdentity.sessionContext.attributes.creationDate"
+    assert event_paths(result.text)[creation] == "4m31s before event"
     github = compact_alert(fixture("github_org_add_member"))
     assert github.facts["time"] == "2025-03-30T14:56:05Z"  # from epoch milliseconds
     assert "1743346565391" not in github.text
@@ -295,7 +295,7 @@ JSON_VALUES = st.recursive(
 def test_any_json_object_compacts_to_well_formed_lines(event: dict[str, Any]) -> None:
     result = compact_alert(event)
     assert result == compact_alert(copy.deepcopy(event))
-    lines = result.text.split("\n")
-    if lines != ["(the alert holds no values)"]:
-        assert all(line in ("facts:", "event:") or ": " in line for line in lines)
+    if result.text != "(the alert holds no values)":
+        fact_pairs(result.text)  # each a `label: value` line, sections once each
+        event_paths(result.text)  # each line fits the tree; no path said twice
     json.dumps(result.facts)
