@@ -255,6 +255,8 @@ class Executor:
         credential_id: str,
     ) -> ToolOutcome:
         if error is not None:
+            # Error text comes from the tool or provider and may quote the credential.
+            error = self._redactor.redact_text(error)
             self._audit.record(
                 "tool.result",
                 task_id=task.id,

@@ -6,14 +6,18 @@ Sections, one class family each, so more stand-ins can be added beside them:
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+from bot.agent.model import ModelReply, ToolCallRequest, Usage
+from bot.agent.tokens import TokenCounter
 
 # ---------------------------------------------------------------------------------------------
 # OpenAI chat completions
@@ -297,3 +301,142 @@ class _OpenAIHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output quiet; the fake records requests instead
+
+
+# ---------------------------------------------------------------------------------------------
+# Scripted chat model: a bot.agent.model.ChatModel played from a script, in process
+# ---------------------------------------------------------------------------------------------
+
+ScriptedCallSpec = ScriptedToolCall | tuple[str, str]
+
+
+@dataclass(frozen=True)
+class ModelTurn:
+    """One model turn in full. Token counts left None are counted from the request.
+
+    `raises` is raised instead of answering (a ModelError drives the offline fallback);
+    `delay_seconds` holds the answer back, to blow a task's time limit.
+    """
+
+    content: str | None = None
+    calls: tuple[ScriptedCallSpec, ...] = ()
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    delay_seconds: float = 0
+    raises: BaseException | None = None
+
+
+# A final text, a list of tool calls (name, raw arguments), or a full ModelTurn.
+PlayedTurn = str | Sequence[ScriptedCallSpec] | ModelTurn
+# A turn may also be decided late, from the messages the model was given (a copy).
+ScriptTurn = PlayedTurn | Callable[[list[dict[str, Any]]], PlayedTurn]
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """What the model was given on one turn, copied before anyone could change it."""
+
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
+
+    @property
+    def tool_names(self) -> list[str]:
+        return [spec["function"]["name"] for spec in self.tools]
+
+    def texts(self, role: str) -> list[str]:
+        return [str(m.get("content") or "") for m in self.messages if m.get("role") == role]
+
+
+class ScriptedModel:
+    """A ChatModel that plays turns in order and records every request and reply.
+
+    When the script runs out it plays `then` again and again if given, else fails the test
+    loudly with an AssertionError (not a ModelError, which triage would quietly fall back on).
+    """
+
+    engine = "scripted"
+
+    def __init__(
+        self,
+        turns: Iterable[ScriptTurn] = (),
+        *,
+        then: ScriptTurn | None = None,
+        counter: TokenCounter | None = None,
+        model: str = "scripted-1",
+    ) -> None:
+        self.model = model
+        self.requests: list[ModelRequest] = []
+        self.replies: list[ModelReply] = []
+        self._turns: list[ScriptTurn] = list(turns)
+        self._then = then
+        self._counter = counter
+
+    def add(self, *turns: ScriptTurn) -> None:
+        self._turns.extend(turns)
+
+    @property
+    def remaining(self) -> int:
+        return len(self._turns)
+
+    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelReply:
+        request = ModelRequest(copy.deepcopy(messages), copy.deepcopy(tools))
+        self.requests.append(request)
+        turn = self._next_turn()
+        played = turn(copy.deepcopy(request.messages)) if callable(turn) else turn
+        spec = _as_model_turn(played)
+        if spec.delay_seconds:
+            time.sleep(spec.delay_seconds)
+        if spec.raises is not None:
+            raise spec.raises
+        reply = self._reply(spec, request)
+        self.replies.append(reply)
+        return reply
+
+    def transcript(self) -> str:
+        """Everything the model was shown and everything it said, as one text to search."""
+        shown = [[r.messages, r.tools] for r in self.requests]
+        said = [[r.content, [c.__dict__ for c in r.tool_calls]] for r in self.replies]
+        return json.dumps([shown, said], ensure_ascii=False)
+
+    def _next_turn(self) -> ScriptTurn:
+        if self._turns:
+            return self._turns.pop(0)
+        if self._then is not None:
+            return self._then
+        played = len(self.requests) - 1
+        raise AssertionError(f"ScriptedModel: script exhausted after {played} turns")
+
+    def _reply(self, spec: ModelTurn, request: ModelRequest) -> ModelReply:
+        number = len(self.requests)
+        calls = [_call_request(call, f"call_{number}_{i}") for i, call in enumerate(spec.calls)]
+        said = (spec.content or "") + "".join(c.name + c.arguments for c in calls)
+        prompt = spec.prompt_tokens
+        if prompt is None:
+            prompt = self._count_request(request)
+        completion = spec.completion_tokens
+        if completion is None:
+            completion = self._counter.count(said) if self._counter else rough_token_count(said)
+        finish = "tool_calls" if calls else "stop"
+        return ModelReply(spec.content, calls, Usage(prompt, completion), self.model, finish)
+
+    def _count_request(self, request: ModelRequest) -> int:
+        if self._counter is None:
+            return rough_token_count([request.messages, request.tools])
+        return self._counter.count_messages(request.messages) + self._counter.count_tools(
+            request.tools
+        )
+
+
+def _as_model_turn(played: PlayedTurn) -> ModelTurn:
+    if isinstance(played, ModelTurn):
+        return played
+    if isinstance(played, str):
+        return ModelTurn(content=played)
+    return ModelTurn(calls=tuple(played))
+
+
+def _call_request(call: ScriptedCallSpec, default_id: str) -> ToolCallRequest:
+    if isinstance(call, ScriptedToolCall):
+        return ToolCallRequest(call.id or default_id, call.name, call.arguments)
+    name, arguments = call
+    return ToolCallRequest(default_id, name, arguments)

@@ -93,8 +93,9 @@ class AgentLoop:
             budget = max(task.tokens_left() - COMPLETION_RESERVE_TOKENS, 1)
             messages[:] = self._counter.trim_history(messages, budget)
             reply = self._model.complete(messages, specs)
-            task.charge_tokens(reply.usage.prompt_tokens + reply.usage.completion_tokens)
+            # Audited before it is charged: a reply that blows the budget is still on record.
             self._audit_reply(task, reply)
+            task.charge_tokens(reply.usage.prompt_tokens + reply.usage.completion_tokens)
             if not reply.tool_calls:
                 result.final_text = reply.content or ""
                 return
