@@ -6,6 +6,7 @@ checks it. The database and the audit log keep an id and a fingerprint, never th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -171,7 +172,36 @@ class CredentialBroker:
         secret = self._backend.mint(credential_id, scopes, task_id, expires)
         self._redactor.add_secret(secret, "credential")
         fingerprint = sha256_hex(secret)[:16]
-        self._set(credential_id, fingerprint=fingerprint)
+        try:
+            self._set(credential_id, fingerprint=fingerprint)
+            self._record_issue(
+                task_id,
+                tool,
+                scopes,
+                ttl_seconds,
+                expires,
+                policy_version,
+                credential_id,
+                fingerprint,
+            )
+        except BaseException:
+            # Not on record means not usable: revoke before the original error goes up.
+            with contextlib.suppress(Exception):
+                self.revoke(credential_id, reason="issue not recorded", due_at=utcnow())
+            raise
+        return PresentedCredential(credential_id, secret, frozenset(scopes), expires)
+
+    def _record_issue(
+        self,
+        task_id: str,
+        tool: str,
+        scopes: frozenset[str],
+        ttl_seconds: int,
+        expires: datetime,
+        policy_version: str | None,
+        credential_id: str,
+        fingerprint: str,
+    ) -> None:
         self._audit.record(
             "credential.issued",
             task_id=task_id,
@@ -186,7 +216,6 @@ class CredentialBroker:
                 "backend": self._backend.name,
             },
         )
-        return PresentedCredential(credential_id, secret, frozenset(scopes), expires)
 
     def revoke(self, credential_id: str, *, reason: str, due_at: datetime) -> Revocation | None:
         """Revoke once, verify the backend now refuses it, record the lag. None if already done."""

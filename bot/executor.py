@@ -32,7 +32,7 @@ from bot.errors import (
     ApprovalError,
     AuditWriteError,
     LimitExceeded,
-    NotFound,
+    ProviderError,
     SocbotError,
     ToolArgumentError,
 )
@@ -135,7 +135,9 @@ class Executor:
         )
         tool = self._registry.get(name)
         if tool is None or name not in policy.tools:
-            reason = f"{name!r} is not a tool this policy declares; anything undeclared is denied"
+            reason = (
+                f"{name[:80]!r} is not a tool this policy declares; anything undeclared is denied"
+            )
             return self._deny(task, actor, name, policy, "undeclared", reason)
         try:
             args = parse_arguments(tool, arguments)
@@ -155,7 +157,7 @@ class Executor:
         rule = policy.tools[tool.name]
         try:
             aliases = self._target_aliases(task, tool, args, policy, rule.mode)
-        except NotFound as exc:
+        except ProviderError as exc:  # unknown or ambiguous target: nothing to decide on
             return self._deny(task, actor, tool.name, policy, f"tools.{tool.name}.target", str(exc))
         decision = decide(policy, ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor))
         decision = self._apply_rate_limit(decision, tool.name)
@@ -289,7 +291,8 @@ class Executor:
         status: str,
     ) -> ActionRequest:
         rule = self.policy.tools[tool.name]
-        canonical_args = args.model_dump(mode="json")
+        # Arguments are stored and shown to approvers: a secret the model copied in goes no further.
+        canonical_args = self._redactor.redact(args.model_dump(mode="json"))
         target = tool.target_of(args)
         now = utcnow()
         expires = None if status == ab.RECOMMENDED else now + rule.approval_expiry

@@ -96,6 +96,7 @@ class AgentLoop:
             # Audited before it is charged: a reply that blows the budget is still on record.
             self._audit_reply(task, reply)
             task.charge_tokens(reply.usage.prompt_tokens + reply.usage.completion_tokens)
+            task.check_time()  # a reply that arrives after the deadline does not count
             if not reply.tool_calls:
                 result.final_text = reply.content or ""
                 return
