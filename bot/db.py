@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,12 +34,25 @@ def normalise_url(url: str) -> str:
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; busy_timeout makes writers queue, not fail.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _enable_wal(cursor)
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
     # pysqlite opens transactions lazily and lets BEGIN IMMEDIATE be ours to issue.
     dbapi_connection.isolation_level = None
+
+
+def _enable_wal(cursor: Any, attempts: int = 20) -> None:
+    # Two processes opening a new file at once both try to switch it to WAL; the loser gets
+    # "database is locked" at once, without waiting out the busy timeout. Try again, briefly.
+    for attempt in range(1, attempts + 1):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts:
+                raise
+            time.sleep(0.01 * attempt)
 
 
 def _begin_sqlite(conn: Any) -> None:
