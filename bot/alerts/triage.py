@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -109,12 +108,30 @@ def _run_loop(
 
 def parse_verdict(text: str) -> ModelVerdict:
     """The last JSON object in the model's answer; a plain-text answer becomes needs-info."""
-    for candidate in reversed(re.findall(r"\{.*\}", text, flags=re.DOTALL) or []):
+    for candidate in reversed(_json_objects(text)):
         try:
-            return ModelVerdict.model_validate(json.loads(candidate))
-        except (json.JSONDecodeError, ValidationError):
+            return ModelVerdict.model_validate(candidate)
+        except ValidationError:
             continue
     return ModelVerdict(summary=text.strip()[:500] or "The model gave no answer.")
+
+
+def _json_objects(text: str) -> list[dict[str, Any]]:
+    """Every top-level JSON object in text, in order. Braces in the prose around them (an
+    inline snippet, an alert field quoted back) must not hide the verdict block."""
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            end = start + 1
+        else:
+            if isinstance(value, dict):
+                found.append(value)
+        start = text.find("{", end)
+    return found
 
 
 def _assemble(

@@ -25,7 +25,9 @@ def register(commands: Subparsers) -> None:
     exporting = add_command(
         sub, "export", export_audit, "write events as JSON lines or CSV to stdout"
     )
-    exporting.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    exporting.add_argument(
+        "--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv"
+    )
     exporting.add_argument("--task", help="only this task's events")
     exporting.add_argument("--since", help="only events since: 7d, 24h, 30m or an ISO date")
     show = add_command(

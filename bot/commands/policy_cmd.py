@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from bot.commands.common import Subparsers, add_command, print_table, settings
+from bot.errors import PolicyError
 from bot.policy import check_against_registry, explain, load_policy
 from tools import REGISTRY
 
@@ -44,7 +45,11 @@ def _path(value: str | None) -> Path:
 
 def check_policy(args: argparse.Namespace) -> int:
     path = _path(args.file)
-    policy = load_policy(path)
+    try:
+        policy = load_policy(path)
+    except PolicyError as exc:
+        print(exc)  # file:line: reason, and exit 1 as the help promises
+        return 1
     problems = check_against_registry(policy, REGISTRY)
     for problem in problems:
         print(f"{path}: {problem}")
