@@ -7,78 +7,45 @@ an audit write that fails stops the call (AuditWriteError propagates).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from bot import approvals as ab
-from bot.approvals import ActionRequest, ApprovalBook, compute_action_hash
+from bot.approvals import ActionRequest, ApprovalBook
 from bot.audit import AuditLog
 from bot.canonical import canonical_json, hash_value
 from bot.clock import utcnow
 from bot.credentials import CredentialBroker, CredentialRecord
 from bot.db import session_scope
 from bot.errors import (
-    ApprovalError,
     AuditWriteError,
     LimitExceeded,
     ProviderError,
     SocbotError,
     ToolArgumentError,
 )
+from bot.execution import execute_approved
+from bot.parking import Parker
 from bot.policy import Decision, Policy, PolicyStore, ToolCall, decide
 from bot.redaction import Redactor
 from bot.tasks import TaskHandle, TaskLimits, TaskRunner
+from bot.tool_outcome import ToolOutcome, parse_arguments
 from tools.base import Provider, TaskContext, Tool, ToolArgs
+
+__all__ = ["Executor", "ToolOutcome", "parse_arguments"]
 
 log = logging.getLogger(__name__)
 
 RESULT_AUDIT_LIMIT = 8_000
 RESOLVE_SCOPES = frozenset({"directory:read"})
 _tool_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="socbot-tool")
-
-
-@dataclass(frozen=True)
-class ToolOutcome:
-    """What came of one tool call; `content` is all the model gets to read."""
-
-    tool: str
-    status: str  # ok | recommended | awaiting_approval | denied | error
-    content: dict[str, Any] = field(default_factory=dict)
-    rule: str | None = None
-    request_id: str | None = None
-
-    def for_model(self) -> str:
-        return canonical_json({"status": self.status, **self.content})
-
-
-def parse_arguments(tool: Tool, arguments: str | Mapping[str, Any]) -> ToolArgs:
-    """Raw model arguments → the tool's validated argument model, or a ToolArgumentError."""
-    if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments or "{}")
-        except json.JSONDecodeError as exc:
-            raise ToolArgumentError(f"arguments are not valid JSON ({exc.msg})") from exc
-    if not isinstance(arguments, Mapping):
-        raise ToolArgumentError("arguments must be a JSON object")
-    try:
-        return tool.args_model.model_validate(dict(arguments))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
-            for e in exc.errors()[:5]
-        )
-        raise ToolArgumentError(f"arguments do not fit {tool.name}: {problems}") from exc
 
 
 class Executor:
@@ -104,6 +71,7 @@ class Executor:
         self._tasks = tasks
         self._provider = provider
         self._registry = registry
+        self._parker = Parker(approvals, redactor)
 
     @property
     def policy(self) -> Policy:
@@ -163,11 +131,11 @@ class Executor:
         decision = self._apply_rate_limit(decision, tool.name)
         self._audit_decision(task, actor, tool.name, decision)
         if decision.outcome == "run":
-            return self._run(task, actor, tool, args, policy)
+            return self.run_tool(task, actor, tool, args, policy)
         if decision.outcome == "recommend":
-            return self._draft(task, tool, args, aliases, decision, evidence)
+            return self._parker.draft(task, tool, args, aliases, decision, rule, evidence)
         if decision.outcome == "require_approval":
-            return self._park(task, tool, args, aliases, decision, evidence)
+            return self._parker.park(task, tool, args, aliases, decision, rule, evidence)
         return ToolOutcome(tool.name, "denied", {"reason": decision.reason}, decision.rule)
 
     def _deny(
@@ -213,7 +181,7 @@ class Executor:
             "deny", f"tools.{name}.rate_limit", reason, decision.policy_version, decision.mode
         )
 
-    def _count_recent(self, name: str, outcome: str, since: Any) -> int:
+    def _count_recent(self, name: str, outcome: str, since: datetime) -> int:
         if outcome == "run":
             query = (
                 select(func.count())
@@ -229,7 +197,7 @@ class Executor:
         with session_scope(self._engine) as session:
             return int(session.exec(query).one())
 
-    def _run(
+    def run_tool(
         self, task: TaskHandle, actor: str, tool: Tool, args: ToolArgs, policy: Policy
     ) -> ToolOutcome:
         rule = policy.tools[tool.name]
@@ -280,136 +248,11 @@ class Executor:
         )
         return ToolOutcome(tool.name, "ok", {"result": safe}, f"tools.{tool.name}")
 
-    def _new_request(
-        self,
-        task: TaskHandle,
-        tool: Tool,
-        args: ToolArgs,
-        aliases: frozenset[str],
-        decision: Decision,
-        evidence: Mapping[str, Any],
-        status: str,
-    ) -> ActionRequest:
-        rule = self.policy.tools[tool.name]
-        # Arguments are stored and shown to approvers: a secret the model copied in goes no further.
-        canonical_args = self._redactor.redact(args.model_dump(mode="json"))
-        target = tool.target_of(args)
-        now = utcnow()
-        expires = None if status == ab.RECOMMENDED else now + rule.approval_expiry
-        return ActionRequest(
-            id=self._approvals.new_request_id(),
-            task_id=task.id,
-            tool=tool.name,
-            args_json=canonical_json(canonical_args),
-            target=target,
-            target_aliases_json=canonical_json(sorted(aliases)),
-            requester=task.actor,
-            policy_version=decision.policy_version,
-            policy_rule=decision.rule,
-            action_hash=compute_action_hash(
-                tool=tool.name,
-                args=canonical_args,
-                target=target,
-                requester=task.actor,
-                task_id=task.id,
-                policy_version=decision.policy_version,
-            ),
-            quorum=rule.quorum if status == ab.PENDING else 0,
-            status=status,
-            evidence_json=canonical_json(self._redactor.redact(dict(evidence))),
-            created_at=now,
-            expires_at=expires,
-        )
-
-    def _draft(
-        self,
-        task: TaskHandle,
-        tool: Tool,
-        args: ToolArgs,
-        aliases: frozenset[str],
-        decision: Decision,
-        evidence: Mapping[str, Any],
-    ) -> ToolOutcome:
-        request = self._new_request(task, tool, args, aliases, decision, evidence, ab.RECOMMENDED)
-        self._approvals.park(request, kind="recommendation")
-        note = "Drafted as a recommendation for a human to carry out; socbot will not run it."
-        content = {"recommendation_id": request.id, "message": note}
-        return ToolOutcome(tool.name, "recommended", content, decision.rule, request.id)
-
-    def _park(
-        self,
-        task: TaskHandle,
-        tool: Tool,
-        args: ToolArgs,
-        aliases: frozenset[str],
-        decision: Decision,
-        evidence: Mapping[str, Any],
-    ) -> ToolOutcome:
-        request = self._new_request(task, tool, args, aliases, decision, evidence, ab.PENDING)
-        self._approvals.park(request)
-        content = {
-            "request_id": request.id,
-            "approvals_needed": request.quorum,
-            "expires_at": request.expires_at.isoformat() if request.expires_at else None,
-            "message": "Parked for human approval; it runs only if approvers say yes.",
-        }
-        return ToolOutcome(tool.name, "awaiting_approval", content, decision.rule, request.id)
-
     def execute_approved(self, request_id: str, *, actor: str, limits: TaskLimits) -> ToolOutcome:
         """Run an approved action once, with a fresh credential, after checking it again."""
-        with self._tasks.run("action", actor, limits, subject={"request_id": request_id}) as task:
-            request = self._approvals.claim_for_execution(request_id, task.id)
-            if request is None:
-                raise ApprovalError(f"{request_id} is not approved, or it has already run")
-            try:
-                return self._execute_claimed(task, actor, request)
-            except BaseException as exc:
-                self._approvals.finish(request_id, ab.FAILED, f"{type(exc).__name__}: {exc}")
-                raise
+        return execute_approved(self, request_id, actor=actor, limits=limits)
 
-    def _execute_claimed(self, task: TaskHandle, actor: str, request: ActionRequest) -> ToolOutcome:
-        from bot.revalidation import void_reason
-
-        policy = self.policy
-        reason, tool, args = void_reason(self, task, request, policy)
-        if reason is not None or tool is None or args is None:
-            return self._void(task, actor, request, reason or "the action no longer validates")
-        outcome = self._run(task, actor, tool, args, policy)
-        status = ab.EXECUTED if outcome.status == "ok" else ab.FAILED
-        self._approvals.finish(request.id, status, outcome.status, outcome.content)
-        self._audit.record(
-            f"action.{status}",
-            task_id=task.id,
-            actor=actor,
-            tool=request.tool,
-            policy_version=policy.version,
-            data={
-                "request_id": request.id,
-                "requested_in": request.task_id,
-                "action_hash": request.action_hash,
-                "rule": request.policy_rule,
-                "approvers": [a.approver for a in self._approvals.approvals_of(request.id)],
-            },
-        )
-        task.summary = f"{request.tool} on {request.target}: {status}"
-        return outcome
-
-    def _void(
-        self, task: TaskHandle, actor: str, request: ActionRequest, reason: str
-    ) -> ToolOutcome:
-        self._approvals.finish(request.id, ab.VOIDED, reason)
-        self._audit.record(
-            "action.voided",
-            task_id=task.id,
-            actor=actor,
-            tool=request.tool,
-            policy_version=self.policy.version,
-            data={"request_id": request.id, "reason": reason},
-        )
-        task.summary = f"voided: {reason}"
-        return ToolOutcome(request.tool, "denied", {"reason": reason}, "approval.void", request.id)
-
-    # Used by revalidation, which needs the same lookups without reaching into privates.
+    # Used by revalidation and execution, which need these without reaching into privates.
     def resolve_aliases(
         self, task: TaskHandle, tool: Tool, args: ToolArgs, policy: Policy
     ) -> frozenset[str]:
@@ -421,6 +264,14 @@ class Executor:
     @property
     def approvals(self) -> ApprovalBook:
         return self._approvals
+
+    @property
+    def audit(self) -> AuditLog:
+        return self._audit
+
+    @property
+    def tasks(self) -> TaskRunner:
+        return self._tasks
 
 
 def _run_with_timeout(

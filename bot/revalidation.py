@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.approvals import ActionRequest, hash_matches
 from bot.errors import NotFound, ToolArgumentError
 from bot.policy import Policy, ToolCall, decide
+from bot.tool_outcome import parse_arguments
 from tools.base import Tool, ToolArgs
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ def void_reason(
     executor: Executor, task: TaskHandle, request: ActionRequest, policy: Policy
 ) -> VoidCheck:
     """(None, tool, args) when the action may run; otherwise (reason, …)."""
-    from bot.executor import parse_arguments
-
     if not hash_matches(request):
         return "the stored action no longer matches its action hash", None, None
     approvals = executor.approvals.approvals_of(request.id)

@@ -40,7 +40,7 @@ TABLE_MODULES = (
     "bot.audit_event",
     "bot.tasks",
     "bot.credentials",
-    "bot.approvals",
+    "bot.action_requests",
     "tools.providers.lab.models",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

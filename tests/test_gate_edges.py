@@ -63,3 +63,16 @@ def test_a_final_reply_after_the_deadline_ends_the_task_on_its_limit(
     assert result.stopped_by == "seconds"
     assert "All clear." not in result.final_text
     assert task.status == "limit"
+
+
+def test_the_same_action_asked_twice_in_a_task_is_parked_once(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    runtime = make_runtime()
+    args = {"identity": "p-maria-chen", "reason": "twelve denied pushes, then one accepted"}
+    with runtime.tasks.run("triage", "alert:test", runtime.task_limits()) as task:
+        first = runtime.executor.call(task, "revoke_sessions", args, actor="model:test")
+        again = runtime.executor.call(task, "revoke_sessions", dict(args), actor="model:test")
+    assert first.status == again.status == "awaiting_approval"
+    assert first.request_id == again.request_id
+    assert len([r for r in runtime.approvals.list_requests() if r.task_id == task.id]) == 1

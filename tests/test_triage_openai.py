@@ -279,3 +279,27 @@ def test_a_failure_mid_conversation_falls_back_without_losing_the_audit_trail(
     ours = [r for r in audit_rows(runtime.engine) if r["task_id"] == result.task_id]
     by_openai = [r for r in rows_of(ours, "tool.call") if r["actor"] == f"model:openai:{MODEL}"]
     assert [r["tool"] for r in by_openai] == ["get_identity", "recent_auth_events"]
+
+
+def test_an_action_parked_before_the_model_failed_stays_in_the_result(
+    make_runtime: MakeRuntime, server: FakeOpenAIServer
+) -> None:
+    parks = ScriptedReply(
+        tool_calls=(call("suspend_identity", {"identity": "p-maria-chen", "reason": REASON}),)
+    )
+    server.add(parks, *[ScriptedError.server_error() for _ in range(2)])
+    runtime = openai_runtime(make_runtime, server.base_url, retries=1)
+
+    result = triage_alert(runtime, ALERT, actor="alert:test")
+
+    assert result.engine == "offline" and result.fell_back_because is not None
+    parked = {a.request_id for a in result.actions if a.status == "awaiting_approval"}
+    stored = {r.id for r in runtime.approvals.list_requests() if r.task_id == result.task_id}
+    pending = {r.id for r in runtime.approvals.list_requests("pending")}
+    assert stored & pending <= parked
+    by_model = [
+        r
+        for r in runtime.approvals.list_requests()
+        if r.task_id == result.task_id and r.args.get("reason") == REASON
+    ]
+    assert len(by_model) == 1 and by_model[0].id in parked

@@ -57,14 +57,21 @@ class AgentLoop:
         user_template: RenderedPrompt | None = None,
         history: list[dict[str, Any]] | None = None,
         evidence: Mapping[str, Any] | None = None,
+        into: AgentResult | None = None,
     ) -> AgentResult:
+        """Converse until the model answers without tool calls or a limit ends the task.
+
+        With `into`, outcomes accumulate in the caller's result, so what a run did before the
+        model failed (ModelError propagates) is not lost to the caller.
+        """
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": system.text},
             *(history or []),
             {"role": "user", "content": user_text},
         ]
         self._audit_prompt(task, system, user_text, user_template)
-        result = AgentResult(engine=self._model.engine, final_text="")
+        result = into if into is not None else AgentResult(self._model.engine, "")
+        result.engine = self._model.engine
         try:
             self._converse(task, messages, result, evidence or {})
         except LimitExceeded as exc:

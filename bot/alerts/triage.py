@@ -81,6 +81,9 @@ def _run_loop(
     user_text = triage_prompt.text
     evidence = {"alert": dict(facts)}
 
+    # One result across both engines: what the model parked before failing stays on record.
+    result = AgentResult(engine="", final_text="")
+
     def run_with(model: Any) -> AgentResult:
         system = load_prompt("system", prompts_dir).render(
             engine=model.engine, date=utcnow().date().isoformat()
@@ -89,7 +92,12 @@ def _run_loop(
             executor=runtime.executor, audit=runtime.audit, model=model, counter=runtime.counter
         )
         return loop.run(
-            task, system=system, user_text=user_text, user_template=triage_prompt, evidence=evidence
+            task,
+            system=system,
+            user_text=user_text,
+            user_template=triage_prompt,
+            evidence=evidence,
+            into=result,
         )
 
     try:
