@@ -32,7 +32,7 @@ from bot.errors import (
     ToolArgumentError,
 )
 from bot.execution import execute_approved
-from bot.parking import Parker
+from bot.parking import Parker, Proposal
 from bot.policy import Decision, Policy, PolicyStore, ToolCall, decide
 from bot.redaction import Redactor
 from bot.tasks import TaskHandle, TaskLimits, TaskRunner
@@ -132,10 +132,11 @@ class Executor:
         self._audit_decision(task, actor, tool.name, decision)
         if decision.outcome == "run":
             return self.run_tool(task, actor, tool, args, policy)
+        proposal = Proposal(task, tool, args, aliases, decision, rule, evidence)
         if decision.outcome == "recommend":
-            return self._parker.draft(task, tool, args, aliases, decision, rule, evidence)
+            return self._parker.draft(proposal)
         if decision.outcome == "require_approval":
-            return self._parker.park(task, tool, args, aliases, decision, rule, evidence)
+            return self._parker.park(proposal)
         return ToolOutcome(tool.name, "denied", {"reason": decision.reason}, decision.rule)
 
     def _deny(
@@ -226,27 +227,21 @@ class Executor:
     ) -> ToolOutcome:
         if error is not None:
             # Error text comes from the tool or provider and may quote the credential.
-            error = self._redactor.redact_text(error)
-            self._audit.record(
-                "tool.result",
-                task_id=task.id,
-                actor=actor,
-                tool=tool.name,
-                policy_version=policy.version,
-                data={"status": "error", "error": error, "credential_id": credential_id},
-            )
-            return ToolOutcome(tool.name, "error", {"error": error}, f"tools.{tool.name}")
-        safe = self._redactor.redact(result)
+            status, content = "error", {"error": self._redactor.redact_text(error)}
+            audited: dict[str, Any] = dict(content)
+        else:
+            status, content = "ok", {"result": self._redactor.redact(result)}
+            audited = {"result": _clip_for_audit(content["result"])}
         self._audit.record(
             "tool.result",
             task_id=task.id,
             actor=actor,
             tool=tool.name,
             policy_version=policy.version,
-            tool_hash=hash_value(safe),
-            data={"status": "ok", "credential_id": credential_id, "result": _clip_for_audit(safe)},
+            tool_hash=hash_value(content["result"]) if status == "ok" else None,
+            data={"status": status, "credential_id": credential_id, **audited},
         )
-        return ToolOutcome(tool.name, "ok", {"result": safe}, f"tools.{tool.name}")
+        return ToolOutcome(tool.name, status, content, f"tools.{tool.name}")
 
     def execute_approved(self, request_id: str, *, actor: str, limits: TaskLimits) -> ToolOutcome:
         """Run an approved action once, with a fresh credential, after checking it again."""

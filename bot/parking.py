@@ -8,6 +8,7 @@ the first one is returned instead of a second being parked.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot import approvals as ab
@@ -24,76 +25,56 @@ DRAFT_NOTE = "Drafted as a recommendation for a human to carry out; socbot will 
 PARKED_NOTE = "Parked for human approval; it runs only if approvers say yes."
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """One decided call the gate will not run itself: everything a stored request needs."""
+
+    task: TaskHandle
+    tool: Tool
+    args: ToolArgs
+    aliases: frozenset[str]
+    decision: Decision
+    rule: ToolRule
+    evidence: Mapping[str, Any]
+
+
 class Parker:
     def __init__(self, approvals: ApprovalBook, redactor: Redactor) -> None:
         self._approvals = approvals
         self._redactor = redactor
 
-    def draft(
-        self,
-        task: TaskHandle,
-        tool: Tool,
-        args: ToolArgs,
-        aliases: frozenset[str],
-        decision: Decision,
-        rule: ToolRule,
-        evidence: Mapping[str, Any],
-    ) -> ToolOutcome:
-        request = self._store(task, tool, args, aliases, decision, rule, evidence, ab.RECOMMENDED)
+    def draft(self, proposal: Proposal) -> ToolOutcome:
+        request = self._store(proposal, ab.RECOMMENDED)
         content = {"recommendation_id": request.id, "message": DRAFT_NOTE}
-        return ToolOutcome(tool.name, "recommended", content, decision.rule, request.id)
+        return ToolOutcome(
+            proposal.tool.name, "recommended", content, proposal.decision.rule, request.id
+        )
 
-    def park(
-        self,
-        task: TaskHandle,
-        tool: Tool,
-        args: ToolArgs,
-        aliases: frozenset[str],
-        decision: Decision,
-        rule: ToolRule,
-        evidence: Mapping[str, Any],
-    ) -> ToolOutcome:
-        request = self._store(task, tool, args, aliases, decision, rule, evidence, ab.PENDING)
+    def park(self, proposal: Proposal) -> ToolOutcome:
+        request = self._store(proposal, ab.PENDING)
         content = {
             "request_id": request.id,
             "approvals_needed": request.quorum,
             "expires_at": request.expires_at.isoformat() if request.expires_at else None,
             "message": PARKED_NOTE,
         }
-        return ToolOutcome(tool.name, "awaiting_approval", content, decision.rule, request.id)
+        return ToolOutcome(
+            proposal.tool.name, "awaiting_approval", content, proposal.decision.rule, request.id
+        )
 
-    def _store(
-        self,
-        task: TaskHandle,
-        tool: Tool,
-        args: ToolArgs,
-        aliases: frozenset[str],
-        decision: Decision,
-        rule: ToolRule,
-        evidence: Mapping[str, Any],
-        status: str,
-    ) -> ActionRequest:
-        request = self._new_request(task, tool, args, aliases, decision, rule, evidence, status)
+    def _store(self, proposal: Proposal, status: str) -> ActionRequest:
+        request = self._new_request(proposal, status)
         existing = self._approvals.open_request_with_hash(request.action_hash)
         if existing is not None:
             return existing
         kind = "recommendation" if status == ab.RECOMMENDED else "action.requested"
         return self._approvals.park(request, kind=kind)
 
-    def _new_request(
-        self,
-        task: TaskHandle,
-        tool: Tool,
-        args: ToolArgs,
-        aliases: frozenset[str],
-        decision: Decision,
-        rule: ToolRule,
-        evidence: Mapping[str, Any],
-        status: str,
-    ) -> ActionRequest:
+    def _new_request(self, proposal: Proposal, status: str) -> ActionRequest:
+        task, tool, decision = proposal.task, proposal.tool, proposal.decision
         # Arguments are stored and shown to approvers: a secret the model copied in goes no further.
-        canonical_args = self._redactor.redact(args.model_dump(mode="json"))
-        target = tool.target_of(args)
+        canonical_args = self._redactor.redact(proposal.args.model_dump(mode="json"))
+        target = tool.target_of(proposal.args)
         now = utcnow()
         return ActionRequest(
             id=self._approvals.new_request_id(),
@@ -101,7 +82,7 @@ class Parker:
             tool=tool.name,
             args_json=canonical_json(canonical_args),
             target=target,
-            target_aliases_json=canonical_json(sorted(aliases)),
+            target_aliases_json=canonical_json(sorted(proposal.aliases)),
             requester=task.actor,
             policy_version=decision.policy_version,
             policy_rule=decision.rule,
@@ -113,9 +94,9 @@ class Parker:
                 task_id=task.id,
                 policy_version=decision.policy_version,
             ),
-            quorum=rule.quorum if status == ab.PENDING else 0,
+            quorum=proposal.rule.quorum if status == ab.PENDING else 0,
             status=status,
-            evidence_json=canonical_json(self._redactor.redact(dict(evidence))),
+            evidence_json=canonical_json(self._redactor.redact(dict(proposal.evidence))),
             created_at=now,
-            expires_at=None if status == ab.RECOMMENDED else now + rule.approval_expiry,
+            expires_at=None if status == ab.RECOMMENDED else now + proposal.rule.approval_expiry,
         )
