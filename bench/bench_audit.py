@@ -4,11 +4,13 @@ Run on demand, from the repository root (not collected by pytest):
 
     PYTHONPATH=. python bench/bench_audit.py --events 5000 --verify-events 1000000
 
-Appends: one writer, one transaction per event, on SQLite (a temp file) and PostgreSQL (a
-temp schema). "chained" is AuditLog.record (redaction, chain lock, head, hash, insert);
-"plain" inserts the same row shape into an unchained twin table with the same indexes. The
-two run in alternating rounds in the same process, so a busy machine slows both alike.
-Verify: a chain of --verify-events rows is bulk-loaded with precomputed hashes (COPY on
+Appends: one writer on SQLite (a temp file) and PostgreSQL (a temp schema). "chained" is
+AuditLog.record (redaction, chain lock, hash, insert); "plain" inserts the same row shape into
+an unchained twin table with the same indexes, done the same way as AuditLog does it on that
+backend: on PostgreSQL one autocommit statement on a kept connection, on SQLite one pooled
+transaction per event. "pooled" is the plain insert in one pooled transaction per event, for
+reference. They run in alternating rounds in the same process, so a busy machine slows all
+alike. Verify: a chain of --verify-events rows is bulk-loaded with precomputed hashes (COPY on
 PostgreSQL), then bot.audit.verify streams and rechecks all of it.
 """
 
@@ -32,7 +34,14 @@ from typing import Any
 from sqlalchemy import Column, MetaData, Table, text
 from sqlalchemy.engine import Engine
 
-from bot.audit import AuditLog, EventKind, install_append_only_triggers, verify
+from bot.audit import (
+    AuditLog,
+    AutocommitConnections,
+    EventKind,
+    install_append_only_triggers,
+    keeps_connections,
+    verify,
+)
 from bot.audit_event import AUDIT_TABLE, GENESIS_HASH, ROW_COLUMNS, seal
 from bot.canonical import canonical_json
 from bot.clock import utcnow
@@ -41,14 +50,21 @@ from bot.redaction import Redactor
 
 ROUNDS = 5
 LOAD_BATCH = 20_000
+Appender = Callable[[int], None]
+
+
+@dataclass
+class Timing:
+    wall: float = 0.0
+    cpu: float = 0.0  # this process's CPU: the Python side of an append, free of disk noise
 
 
 @dataclass
 class AppendResult:
     backend: str
+    strategy: str
     events: int
-    chained_seconds: float
-    plain_seconds: float
+    timings: dict[str, Timing]  # chained, plain, pooled
 
 
 def sample_data(index: int) -> dict[str, Any]:
@@ -84,36 +100,48 @@ def create_tables(engine: Engine) -> Table:
     return plain
 
 
-def plain_appender(engine: Engine, plain: Table) -> Callable[[int], None]:
-    insert, filler = plain.insert(), "0" * 64
+def plain_row(seq: int) -> dict[str, Any]:
+    filler = "0" * 64
+    return {
+        "seq": seq,
+        "ts": utcnow(),
+        "task_id": "bench-task",
+        "actor": "socbot",
+        "kind": str(EventKind.TOOL_CALL),
+        "tool": "get_identity",
+        "data": canonical_json(sample_data(seq)),
+        "policy_version": None,
+        "prompt_hash": None,
+        "tool_hash": None,
+        "prev_hash": filler,
+        "hash": filler,
+    }
+
+
+def pooled_appender(engine: Engine, plain: Table, seq_offset: int) -> Appender:
+    """The plain insert in one pooled transaction per event."""
+    insert = plain.insert()
 
     def append(index: int) -> None:
-        row = {
-            "seq": index + 1,
-            "ts": utcnow(),
-            "task_id": "bench-task",
-            "actor": "socbot",
-            "kind": str(EventKind.TOOL_CALL),
-            "tool": "get_identity",
-            "data": canonical_json(sample_data(index)),
-            "policy_version": None,
-            "prompt_hash": None,
-            "tool_hash": None,
-            "prev_hash": filler,
-            "hash": filler,
-        }
         with engine.begin() as conn:
-            conn.execute(insert, row)
+            conn.execute(insert, plain_row(seq_offset + index + 1))
 
     return append
 
 
-def chained_appender(engine: Engine) -> Callable[[int], None]:
-    redactor = Redactor()
-    for _ in range(50):  # a realistic number of issued secrets to look for
-        redactor.add_secret("scb_" + secrets.token_urlsafe(32))
-    log = AuditLog(engine, redactor)
+def kept_appender(connections: AutocommitConnections, seq_offset: int) -> Appender:
+    """The plain insert as one autocommit statement on a kept connection, as AuditLog does."""
+    values = ", ".join(f"%({name})s" for name in ROW_COLUMNS)
+    insert = f"INSERT INTO audit_event_plain ({', '.join(ROW_COLUMNS)}) VALUES ({values})"
 
+    def append(index: int) -> None:
+        if connections.execute(insert, plain_row(seq_offset + index + 1)) != 1:
+            raise RuntimeError("plain insert stored nothing")
+
+    return append
+
+
+def chained_appender(log: AuditLog) -> Appender:
     def append(index: int) -> None:
         log.record(
             EventKind.TOOL_CALL, task_id="bench-task", tool="get_identity", data=sample_data(index)
@@ -122,25 +150,49 @@ def chained_appender(engine: Engine) -> Callable[[int], None]:
     return append
 
 
-def timed_range(append: Callable[[int], None], start: int, stop: int) -> float:
-    began = time.perf_counter()
+def bench_redactor() -> Redactor:
+    redactor = Redactor()
+    for _ in range(50):  # a realistic number of issued secrets to look for
+        redactor.add_secret("scb_" + secrets.token_urlsafe(32))
+    return redactor
+
+
+def timed_range(append: Appender, start: int, stop: int, timing: Timing) -> None:
+    wall, cpu = time.perf_counter(), time.process_time()
     for index in range(start, stop):
         append(index)
-    return time.perf_counter() - began
+    timing.wall += time.perf_counter() - wall
+    timing.cpu += time.process_time() - cpu
+
+
+def run_rounds(appenders: dict[str, Appender], events: int) -> dict[str, Timing]:
+    timings = {name: Timing() for name in appenders}
+    per_round = events // ROUNDS
+    for round_start in range(0, per_round * ROUNDS, per_round):
+        for name, append in appenders.items():
+            timed_range(append, round_start, round_start + per_round, timings[name])
+    return timings
 
 
 def bench_appends(backend: str, engine: Engine, events: int) -> AppendResult:
-    plain = create_tables(engine)
-    chained_append, plain_append = chained_appender(engine), plain_appender(engine, plain)
-    chained_seconds = plain_seconds = 0.0
-    per_round = max(1, events // ROUNDS)
-    for round_start in range(0, per_round * ROUNDS, per_round):
-        stop = round_start + per_round
-        chained_seconds += timed_range(chained_append, round_start, stop)
-        plain_seconds += timed_range(plain_append, round_start, stop)
+    plain, log = create_tables(engine), AuditLog(engine, bench_redactor())
+    kept = AutocommitConnections(engine) if keeps_connections(engine) else None
+    events = max(1, events // ROUNDS) * ROUNDS
+    appenders = {
+        "chained": chained_appender(log),
+        "plain": kept_appender(kept, 0) if kept else pooled_appender(engine, plain, 0),
+        "pooled": pooled_appender(engine, plain, events),
+    }
+    try:
+        timings = run_rounds(appenders, events)
+    finally:
+        log.close()
+        if kept is not None:
+            kept.close()
     report = verify(engine)
-    assert report.ok and report.head_seq == per_round * ROUNDS, report
-    return AppendResult(backend, per_round * ROUNDS, chained_seconds, plain_seconds)
+    assert report.ok and report.head_seq == events, report
+    strategy = "kept autocommit" if kept else "pooled txn"
+    return AppendResult(backend, strategy, events, timings)
 
 
 def chain_batches(count: int) -> Iterator[list[dict[str, Any]]]:
@@ -214,11 +266,12 @@ def sqlite_engine() -> Iterator[Engine]:
 
 
 @contextmanager
-def postgres_engine(url: str) -> Iterator[Engine]:
+def postgres_engine(url: str, synchronous_commit: str) -> Iterator[Engine]:
     schema, admin = f"bench_audit_{uuid.uuid4().hex[:10]}", make_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
+    options = f"-csearch_path%3D{schema}%20-csynchronous_commit%3D{synchronous_commit}"
+    engine = make_engine(f"{url}{'&' if '?' in url else '?'}options={options}")
     try:
         yield engine
     finally:
@@ -228,13 +281,21 @@ def postgres_engine(url: str) -> Iterator[Engine]:
         admin.dispose()
 
 
-def print_appends(results: list[AppendResult]) -> None:
-    print(f"\nappends, one writer, one transaction per event ({ROUNDS} alternating rounds)")
-    print(f"{'backend':<11}{'events':>8}{'chained ev/s':>14}{'plain ev/s':>12}{'chain cost':>12}")
+def print_appends(results: list[AppendResult], note: str) -> None:
+    print(f"\nappends, one writer, {ROUNDS} alternating rounds{note}")
+    print("chain cost = chained time ÷ plain time; cpu = this process's CPU per event")
+    print(
+        f"{'backend':<11}{'plain done as':<16}{'events':>7}{'chained ev/s':>13}{'plain ev/s':>11}"
+        f"{'chain cost':>11}{'pooled ev/s':>12}{'cpu chained':>12}{'cpu plain':>10}"
+    )
     for r in results:
-        chained, plain = r.events / r.chained_seconds, r.events / r.plain_seconds
-        cost = r.chained_seconds / r.plain_seconds
-        print(f"{r.backend:<11}{r.events:>8}{chained:>14,.0f}{plain:>12,.0f}{cost:>11.2f}x")
+        chained, plain, pooled = (r.timings[name] for name in ("chained", "plain", "pooled"))
+        print(
+            f"{r.backend:<11}{r.strategy:<16}{r.events:>7}{r.events / chained.wall:>13,.0f}"
+            f"{r.events / plain.wall:>11,.0f}{chained.wall / plain.wall:>10.2f}x"
+            f"{r.events / pooled.wall:>12,.0f}{chained.cpu * 1e6 / r.events:>9.0f} µs"
+            f"{plain.cpu * 1e6 / r.events:>7.0f} µs"
+        )
 
 
 def print_verify(backend: str, count: int, figures: tuple[float, float, int]) -> None:
@@ -253,6 +314,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "SOCBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
     parser.add_argument("--postgres-url", default=default_url, help="'' to skip PostgreSQL")
+    parser.add_argument(
+        "--pg-synchronous-commit",
+        choices=["on", "off"],
+        default="on",
+        help="off only to see what is left when commits skip the disk flush (diagnosis)",
+    )
     return parser.parse_args(argv)
 
 
@@ -260,12 +327,14 @@ def main(argv: list[str]) -> None:
     args = parse_args(argv)
     backends: list[tuple[str, Callable[[], Any]]] = [("sqlite", sqlite_engine)]
     if args.postgres_url:
-        backends.append(("postgresql", lambda: postgres_engine(args.postgres_url)))
+        sync = args.pg_synchronous_commit
+        backends.append(("postgresql", lambda: postgres_engine(args.postgres_url, sync)))
     results = []
     for name, open_engine in backends:
         with open_engine() as engine:
             results.append(bench_appends(name, engine, args.events))
-    print_appends(results)
+    sync_note = "" if args.pg_synchronous_commit == "on" else "; PostgreSQL synchronous_commit=off"
+    print_appends(results, sync_note)
     print(f"\nverify ({datetime.now(UTC):%Y-%m-%d %H:%M}Z)")
     print(
         f"{'backend':<11}{'events':>10}{'load':>10}{'verify':>11}{'ev/s':>12}"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -21,9 +21,9 @@ from bot.audit import (
     install_append_only_triggers,
     verify,
 )
-from bot.audit_event import AUDIT_TABLE, event_hash
+from bot.audit_event import AUDIT_TABLE, event_hash, to_event
 from bot.clock import as_utc
-from bot.db import is_postgres, make_engine
+from bot.db import is_postgres, make_engine, session_scope
 from bot.errors import AuditWriteError
 from bot.redaction import Redactor, default_redactor
 
@@ -186,3 +186,45 @@ def test_two_logs_on_one_database_share_one_chain(engine: Engine) -> None:
     report = verify(engine)
     assert report.ok and report.head_seq == 10
     assert [row["seq"] for row in stored_rows(engine)] == list(range(1, 11))
+
+
+def test_record_in_a_session_commits_or_rolls_back_with_it(engine: Engine) -> None:
+    log = AuditLog(engine, Redactor())
+    log.record(EventKind.TASK_START)
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        log.record(EventKind.ACTION_EXECUTED, data={"kept": False}, session=session)
+        raise RuntimeError("the change failed, so its record goes too")
+    assert [row["seq"] for row in stored_rows(engine)] == [1]
+    # The log's last row was rolled back: the next append must follow the real head.
+    log.record(EventKind.ACTION_FAILED, data={"kept": True})
+    with session_scope(engine) as session:
+        log.record(EventKind.ACTION_EXECUTED, data={"kept": True}, session=session)
+    log.record(EventKind.TASK_END, data={"kept": True})
+    rows = stored_rows(engine)
+    assert [row["seq"] for row in rows] == [1, 2, 3, 4]
+    assert all(json.loads(row["data"])["kept"] for row in rows[1:])
+    report = verify(engine)
+    assert report.ok and report.head_seq == 4, report.reason
+    log.close()
+
+
+def test_unreachable_postgres_raises_audit_write_error() -> None:
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/socbot?connect_timeout=5")
+    log = AuditLog(engine, Redactor())
+    for kind in (EventKind.TASK_START, EventKind.TASK_END):  # before and after a first failure
+        with pytest.raises(AuditWriteError, match="reachable"):
+            log.record(kind)
+    log.close()
+    engine.dispose()
+
+
+def test_returned_event_is_the_stored_row_as_a_full_audit_event(engine: Engine) -> None:
+    log = AuditLog(engine, Redactor())
+    event = log.record(EventKind.TOOL_CALL, task_id="t-1", tool="get_identity", data={"a": 1})
+    row = stored_rows(engine)[0]
+    built = to_event({**row, "ts": as_utc(row["ts"])})
+    assert event == built
+    assert event.model_dump() == built.model_dump()
+    assert event.model_fields_set == built.model_fields_set == set(built.model_dump())
+    assert inspect(event).transient  # a mapped instance, in no session
+    log.close()

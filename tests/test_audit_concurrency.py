@@ -1,10 +1,12 @@
-"""Several processes appending at once still build one gapless, verifiable chain."""
+"""Several processes, or threads of one, appending at once still build one gapless chain."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -12,12 +14,14 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 
-from bot.audit import AuditLog, EventKind, verify
+from bot.audit import AuditLog, EventKind, keeps_connections, verify
 from bot.audit_event import AUDIT_TABLE
+from bot.clock import as_utc
 from bot.db import make_engine
+from bot.redaction import Redactor
 from bot.schema import create_schema
 
 POSTGRES_URL = os.environ.get(
@@ -108,3 +112,71 @@ def test_postgres_writer_processes_share_one_chain(postgres_url: str) -> None:
     run_writers(postgres_url, writers=8, count=150)
     assert_one_chain(engine, writers=8, count=150)
     engine.dispose()
+
+
+def append_in_threads(logs: list[AuditLog], count: int) -> list[BaseException]:
+    """One thread per log (logs may repeat), all released at once; returns their failures."""
+    start, failures = threading.Barrier(len(logs)), []
+
+    def run(writer: int, log: AuditLog) -> None:
+        try:
+            start.wait(timeout=60)
+            for index in range(count):
+                log.record(EventKind.TOOL_CALL, data={"writer": writer, "index": index})
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(logs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    return failures
+
+
+def test_threads_share_one_chain_in_order(engine: Engine) -> None:
+    shared, own = AuditLog(engine, Redactor()), AuditLog(engine, Redactor())
+    logs = [shared] * 5 + [own]  # one log used by several threads, and a second log beside it
+    assert append_in_threads(logs, count=40) == []
+    assert_one_chain(engine, writers=len(logs), count=40)
+    with engine.connect() as conn:
+        rows = conn.execute(select(AUDIT_TABLE).order_by(AUDIT_TABLE.c.seq)).all()
+    # Each writer's events keep its order, and time never runs backwards along the chain.
+    by_writer: dict[int, list[int]] = {}
+    for row in rows:
+        data = json.loads(row.data)
+        by_writer.setdefault(data["writer"], []).append(data["index"])
+    assert all(indexes == list(range(40)) for indexes in by_writer.values())
+    assert all(as_utc(a.ts) <= as_utc(b.ts) for a, b in itertools.pairwise(rows))
+    shared.close()
+    own.close()
+
+
+def append_in_forked_child(log: AuditLog, count: int) -> None:
+    """Runs in a forked child: what SQLAlchemy asks of a child, then appends on the same log."""
+    log.engine.dispose(close=False)
+    for index in range(count):
+        log.record(EventKind.TOOL_RESULT, data={"writer": "child", "index": index})
+
+
+def test_forked_child_leaves_the_parents_kept_connection_alone(engine: Engine) -> None:
+    if not keeps_connections(engine):
+        pytest.skip("kept connections are used on PostgreSQL only")
+    log, checkouts = AuditLog(engine, Redactor()), []
+    for index in range(3):
+        log.record(EventKind.TOOL_CALL, data={"writer": "parent", "index": index})
+    event.listen(engine, "checkout", lambda *_: checkouts.append(1))
+    child = multiprocessing.get_context("fork").Process(
+        target=append_in_forked_child, args=(log, 5)
+    )
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == 0
+    for index in range(3, 6):
+        log.record(EventKind.TOOL_CALL, data={"writer": "parent", "index": index})
+    # The parent's kept connection survived the child: the parent took one pooled connection,
+    # to read the head the child had moved, and no other.
+    assert len(checkouts) == 1
+    report = verify(engine)
+    assert report.ok and report.head_seq == 11, report
+    log.close()
