@@ -13,6 +13,7 @@ import yaml
 
 from bot.policy import check_against_registry, load_policy, load_policy_text
 from tools import REGISTRY
+from tools.providers.lab.provider import SCOPES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = REPO_ROOT / "tools"
@@ -103,3 +104,13 @@ def test_a_registered_tool_without_a_rule_is_reported(removed: str) -> None:
     assert len(problems) == 1
     assert f"tool {removed} is registered" in problems[0]
     assert "every call is denied" in problems[0]
+
+
+def test_every_rule_grants_the_scopes_the_lab_needs_for_its_tool() -> None:
+    policy = load_policy(Path(__file__).resolve().parent.parent / "policy.yaml")
+    short = {
+        name: sorted(SCOPES[name] - rule.scopes)
+        for name, rule in policy.tools.items()
+        if not SCOPES[name] <= rule.scopes
+    }
+    assert short == {}, f"policy.yaml grants too few scopes: {short}"
