@@ -24,6 +24,8 @@ WITHDRAWN, EXECUTING, EXECUTED, FAILED, VOIDED = (
     "voided",
 )
 RECOMMENDED = "recommended"
+# Ran past its time limit: the provider may or may not have acted. Never retried blindly.
+UNKNOWN = "unknown"
 OPEN_STATUSES = (PENDING, APPROVED)
 
 

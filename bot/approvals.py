@@ -28,6 +28,7 @@ from bot.action_requests import (
     PENDING,
     RECOMMENDED,
     REJECTED,
+    UNKNOWN,
     VOIDED,
     WITHDRAWN,
     ActionRequest,
@@ -53,6 +54,7 @@ __all__ = [
     "PENDING",
     "RECOMMENDED",
     "REJECTED",
+    "UNKNOWN",
     "VOIDED",
     "WITHDRAWN",
     "ActionRequest",
@@ -85,6 +87,14 @@ class NoUsergroups:
 
     def members(self, usergroup_id: str) -> frozenset[str]:
         return frozenset()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """An audit row to write together with a status change."""
+
+    kind: str
+    fields: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -151,9 +161,11 @@ class ApprovalBook:
 
     def open_request_with_hash(self, action_hash: str) -> ActionRequest | None:
         """A pending action or a draft with this exact action hash, if one is stored."""
+        expires = col(ActionRequest.expires_at)
         query = select(ActionRequest).where(
             ActionRequest.action_hash == action_hash,
             col(ActionRequest.status).in_((PENDING, RECOMMENDED)),
+            or_(expires.is_(None), expires > utcnow()),
         )
         with session_scope(self._engine) as session:
             return session.exec(query).first()
@@ -199,7 +211,8 @@ class ApprovalBook:
             refusal = self._refusal(session, request, approver, approver_aliases, rule)
             if refusal is not None:
                 return self._refuse(session, request, approver, refusal, via)
-            return self._count(session, request, approver, verdict, via)
+            quorum = rule.quorum if rule is not None else request.quorum
+            return self._count(session, request, approver, verdict, via, quorum)
 
     def _refusal(
         self,
@@ -212,14 +225,7 @@ class ApprovalBook:
         if request.status != PENDING:
             return f"the action is {request.status}, not pending"
         if request.expires_at is not None and as_utc(request.expires_at) <= utcnow():
-            _set_status(session, request, EXPIRED, "approval window passed")
-            self._audit.record(
-                "action.expired",
-                task_id=request.task_id,
-                tool=request.tool,
-                data={"request_id": request.id, "expired_at": as_utc(request.expires_at)},
-                session=session,
-            )
+            self._expire(session, request)
             return "the approval window has passed"
         return self._who_refusal(session, request, approver, approver_aliases, rule)
 
@@ -280,8 +286,16 @@ class ApprovalBook:
         return ApprovalOutcome(request.id, False, request.status, reason, count, request.quorum)
 
     def _count(
-        self, session: Session, request: ActionRequest, approver: str, verdict: str, via: str
+        self,
+        session: Session,
+        request: ActionRequest,
+        approver: str,
+        verdict: str,
+        via: str,
+        quorum: int,
     ) -> ApprovalOutcome:
+        """Record a counted verdict. The quorum is the current policy's, which execution checks
+        again: counting against the one stored at parking could approve what will be voided."""
         _upsert_approval(session, request, approver, verdict, via)
         kind = "approval.granted" if verdict == "approve" else "approval.rejected"
         self._audit.record(
@@ -295,9 +309,9 @@ class ApprovalBook:
         )
         if verdict == "reject":
             _set_status(session, request, REJECTED, f"rejected by {approver}")
-            return ApprovalOutcome(request.id, True, REJECTED, "rejected", 0, request.quorum)
+            return ApprovalOutcome(request.id, True, REJECTED, "rejected", 0, quorum)
         approvals = _approving(session, request.id)
-        if len(approvals) >= request.quorum:
+        if len(approvals) >= quorum:
             _set_status(session, request, APPROVED, "quorum reached")
             self._audit.record(
                 "action.approved",
@@ -310,8 +324,8 @@ class ApprovalBook:
                 },
                 session=session,
             )
-        status = APPROVED if len(approvals) >= request.quorum else PENDING
-        return ApprovalOutcome(request.id, True, status, "counted", len(approvals), request.quorum)
+        status = APPROVED if len(approvals) >= quorum else PENDING
+        return ApprovalOutcome(request.id, True, status, "counted", len(approvals), quorum)
 
     def withdraw(self, request_id: str, approver: str, *, via: str = "cli") -> bool:
         """Take back a verdict before execution. Returns False when there was nothing to take."""
@@ -344,29 +358,35 @@ class ApprovalBook:
         return True
 
     def expire_due(self, now: datetime | None = None) -> list[str]:
+        """Expire every open request past its window, each in its own short transaction.
+
+        Rows are locked before the audit chain, the order decide() takes them in, and the
+        status is read again under the lock, so a claim that won the race is left alone.
+        """
         now = now or utcnow()
+        query = select(ActionRequest.id).where(
+            col(ActionRequest.status).in_(OPEN_STATUSES), col(ActionRequest.expires_at) <= now
+        )
         with session_scope(self._engine) as session:
-            due = list(
-                session.exec(
-                    select(ActionRequest).where(
-                        col(ActionRequest.status).in_(OPEN_STATUSES),
-                        col(ActionRequest.expires_at) <= now,
-                    )
-                )
-            )
-            for request in due:
-                _set_status(session, request, EXPIRED, "approval window passed")
-                self._audit.record(
-                    "action.expired",
-                    task_id=request.task_id,
-                    tool=request.tool,
-                    data={
-                        "request_id": request.id,
-                        "expired_at": as_utc(request.expires_at or now),
-                    },
-                    session=session,
-                )
-        return [r.id for r in due]
+            candidates = sorted(session.exec(query))
+        expired = []
+        for request_id in candidates:
+            with session_scope(self._engine) as session:
+                request = _lock_request(session, request_id)
+                if request.status in OPEN_STATUSES:
+                    self._expire(session, request)
+                    expired.append(request_id)
+        return expired
+
+    def _expire(self, session: Session, request: ActionRequest) -> None:
+        _set_status(session, request, EXPIRED, "approval window passed")
+        self._audit.record(
+            "action.expired",
+            task_id=request.task_id,
+            tool=request.tool,
+            data={"request_id": request.id, "expired_at": as_utc(request.expires_at or utcnow())},
+            session=session,
+        )
 
     def claim_for_execution(self, request_id: str, execution_task_id: str) -> ActionRequest | None:
         """approved → executing, atomically: of any number of callers exactly one wins.
@@ -387,14 +407,30 @@ class ApprovalBook:
             return None
         return self.get(request_id)
 
-    def finish(self, request_id: str, status: str, reason: str, result: Any = None) -> None:
+    def finish(
+        self,
+        request_id: str,
+        status: str,
+        reason: str,
+        result: Any = None,
+        *,
+        audit: AuditEntry | None = None,
+    ) -> bool:
+        """executing → a final status, with its audit row in the same transaction. False when
+        the request had already left `executing` (its outcome is on record; keep it)."""
         with session_scope(self._engine) as session:
             request = _lock_request(session, request_id)
+            if request.status != EXECUTING:
+                return False
             request.status = status
             request.status_reason = reason[:500]
-            request.executed_at = utcnow()
             request.result_json = None if result is None else canonical_json(result)
+            if status in (EXECUTED, FAILED, UNKNOWN):
+                request.executed_at = utcnow()
             session.add(request)
+            if audit is not None:
+                self._audit.record(audit.kind, session=session, **audit.fields)
+        return True
 
     def set_slack_message(self, request_id: str, channel: str, ts: str) -> None:
         with session_scope(self._engine) as session:

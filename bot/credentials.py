@@ -14,7 +14,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -115,6 +115,7 @@ class Revocation:
 class SweepReport:
     examined: int
     revoked: list[Revocation]
+    failed: list[str] = field(default_factory=list)
 
 
 class CredentialBroker:
@@ -224,16 +225,15 @@ class CredentialBroker:
             return None
         try:
             self._backend.revoke(credential_id)
+            verified = not self._backend.is_accepted(credential_id)
         except Exception as exc:
-            self._audit.record(
-                "credential.revoke_failed",
-                task_id=record.task_id,
-                tool=record.tool,
-                data={"credential_id": credential_id, "error": str(exc)[:300]},
-            )
+            self._revoke_failed(record, str(exc))
             raise CredentialError(f"could not revoke {credential_id}: {exc}") from exc
+        if not verified:
+            # Left live on record, so the sweeper tries again until the provider refuses it.
+            self._revoke_failed(record, "the provider still accepts it after revocation")
+            raise CredentialError(f"{credential_id} is still accepted after revocation")
         revoked_at = utcnow()
-        verified = not self._backend.is_accepted(credential_id)
         lag_ms = max(0.0, (revoked_at - as_utc(due_at)).total_seconds() * 1000)
         if not self._mark_revoked(credential_id, revoked_at, reason, lag_ms, verified):
             return None
@@ -253,15 +253,40 @@ class CredentialBroker:
         )
         return Revocation(credential_id, verified, lag_ms)
 
+    def _revoke_failed(self, record: CredentialRecord, error: str) -> None:
+        self._audit.record(
+            "credential.revoke_failed",
+            task_id=record.task_id,
+            tool=record.tool,
+            data={"credential_id": record.id, "error": error[:300]},
+        )
+
     def revoke_task(self, task_id: str, *, reason: str, ended_at: datetime) -> list[Revocation]:
+        """Revoke all of a task's live credentials; one that fails does not stop the rest."""
         live = self.credentials(live_only=True, task_id=task_id)
-        done = [self.revoke(r.id, reason=reason, due_at=ended_at) for r in live]
-        return [r for r in done if r is not None]
+        done, failures = self._revoke_each([(r.id, reason, ended_at) for r in live])
+        if failures:
+            raise CredentialError("; ".join(failures))
+        return done
+
+    def _revoke_each(
+        self, due: list[tuple[str, str, datetime]]
+    ) -> tuple[list[Revocation], list[str]]:
+        done: list[Revocation] = []
+        failures: list[str] = []
+        for credential_id, reason, due_at in due:
+            try:
+                result = self.revoke(credential_id, reason=reason, due_at=due_at)
+            except CredentialError as exc:
+                failures.append(str(exc))
+                continue
+            if result is not None:
+                done.append(result)
+        return done, failures
 
     def sweep(self, now: datetime | None = None) -> SweepReport:
         """Revoke every live credential whose task is over, whose owner died or whose ttl passed."""
         now = now or utcnow()
-        revoked: list[Revocation] = []
         live = self.credentials(live_only=True)
         with session_scope(self._engine) as session:
             tasks = {
@@ -270,13 +295,13 @@ class CredentialBroker:
                     select(TaskRecord).where(col(TaskRecord.id).in_({r.task_id for r in live}))
                 )
             }
-        for record in live:
-            due = _revocation_due(record, tasks.get(record.task_id), now)
-            if due is not None:
-                result = self.revoke(record.id, reason=due[0], due_at=due[1])
-                if result is not None:
-                    revoked.append(result)
-        return SweepReport(examined=len(live), revoked=revoked)
+        due = [
+            (record.id, *reason_and_time)
+            for record in live
+            if (reason_and_time := _revocation_due(record, tasks.get(record.task_id), now))
+        ]
+        revoked, failures = self._revoke_each(due)
+        return SweepReport(examined=len(live), revoked=revoked, failed=failures)
 
     def credentials(
         self, *, live_only: bool = False, task_id: str | None = None

@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import approvals as ab
-from bot.approvals import ActionRequest
+from bot.approvals import ActionRequest, AuditEntry
 from bot.errors import ApprovalError
 from bot.revalidation import void_reason
 from bot.tasks import TaskHandle, TaskLimits
 from bot.tool_outcome import ToolOutcome
+
+TIMED_OUT_NOTE = "; it may or may not have taken effect"
 
 if TYPE_CHECKING:
     from bot.executor import Executor
@@ -31,8 +33,16 @@ def execute_approved(
         try:
             return _execute_claimed(executor, task, actor, request)
         except BaseException as exc:
+            # Only a request still marked executing is failed here: a recorded outcome stands.
             executor.approvals.finish(request_id, ab.FAILED, f"{type(exc).__name__}: {exc}")
             raise
+
+
+def _final_status(outcome: ToolOutcome) -> str:
+    if outcome.status == "ok":
+        return ab.EXECUTED
+    error = str(outcome.content.get("error", ""))
+    return ab.UNKNOWN if error.endswith(TIMED_OUT_NOTE) else ab.FAILED
 
 
 def _execute_claimed(
@@ -43,22 +53,26 @@ def _execute_claimed(
     if reason is not None or tool is None or args is None:
         return _void(executor, task, actor, request, reason or "the action no longer validates")
     outcome = executor.run_tool(task, actor, tool, args, policy)
-    status = ab.EXECUTED if outcome.status == "ok" else ab.FAILED
-    executor.approvals.finish(request.id, status, outcome.status, outcome.content)
-    executor.audit.record(
-        f"action.{status}",
-        task_id=task.id,
-        actor=actor,
-        tool=request.tool,
-        policy_version=policy.version,
-        data={
-            "request_id": request.id,
-            "requested_in": request.task_id,
-            "action_hash": request.action_hash,
-            "rule": request.policy_rule,
-            "approvers": [a.approver for a in executor.approvals.approvals_of(request.id)],
+    status = _final_status(outcome)
+    approvers = [a.approver for a in executor.approvals.approvals_of(request.id)]
+    record = AuditEntry(
+        f"action.{status}" if status != ab.UNKNOWN else "action.failed",
+        {
+            "task_id": task.id,
+            "actor": actor,
+            "tool": request.tool,
+            "policy_version": policy.version,
+            "data": {
+                "request_id": request.id,
+                "requested_in": request.task_id,
+                "action_hash": request.action_hash,
+                "rule": request.policy_rule,
+                "approvers": approvers,
+                "status": status,
+            },
         },
     )
+    executor.approvals.finish(request.id, status, outcome.status, outcome.content, audit=record)
     task.summary = f"{request.tool} on {request.target}: {status}"
     return outcome
 
@@ -66,14 +80,16 @@ def _execute_claimed(
 def _void(
     executor: Executor, task: TaskHandle, actor: str, request: ActionRequest, reason: str
 ) -> ToolOutcome:
-    executor.approvals.finish(request.id, ab.VOIDED, reason)
-    executor.audit.record(
+    record = AuditEntry(
         "action.voided",
-        task_id=task.id,
-        actor=actor,
-        tool=request.tool,
-        policy_version=executor.policy.version,
-        data={"request_id": request.id, "reason": reason},
+        {
+            "task_id": task.id,
+            "actor": actor,
+            "tool": request.tool,
+            "policy_version": executor.policy.version,
+            "data": {"request_id": request.id, "reason": reason},
+        },
     )
+    executor.approvals.finish(request.id, ab.VOIDED, reason, audit=record)
     task.summary = f"voided: {reason}"
     return ToolOutcome(request.tool, "denied", {"reason": reason}, "approval.void", request.id)

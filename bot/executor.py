@@ -31,9 +31,9 @@ from bot.errors import (
     SocbotError,
     ToolArgumentError,
 )
-from bot.execution import execute_approved
+from bot.execution import TIMED_OUT_NOTE, execute_approved
 from bot.parking import Parker, Proposal
-from bot.policy import Decision, Policy, PolicyStore, ToolCall, decide
+from bot.policy import Decision, Policy, PolicyStore, ToolCall, ToolRule, decide
 from bot.redaction import Redactor
 from bot.tasks import TaskHandle, TaskLimits, TaskRunner
 from bot.tool_outcome import ToolOutcome, parse_arguments
@@ -128,7 +128,7 @@ class Executor:
         except ProviderError as exc:  # unknown or ambiguous target: nothing to decide on
             return self._deny(task, actor, tool.name, policy, f"tools.{tool.name}.target", str(exc))
         decision = decide(policy, ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor))
-        decision = self._apply_rate_limit(decision, tool.name)
+        decision = self._apply_rate_limit(decision, rule)
         self._audit_decision(task, actor, tool.name, decision)
         if decision.outcome == "run":
             return self.run_tool(task, actor, tool, args, policy)
@@ -169,8 +169,8 @@ class Executor:
             info = self._provider.resolve_target(credential, target)
         return frozenset({target.lower(), *info.aliases})
 
-    def _apply_rate_limit(self, decision: Decision, name: str) -> Decision:
-        limit = self.policy.tools[name].rate_limit if name in self.policy.tools else None
+    def _apply_rate_limit(self, decision: Decision, rule: ToolRule) -> Decision:
+        name, limit = rule.name, rule.rate_limit
         if limit is None or decision.outcome == "deny":
             return decision
         since = utcnow() - timedelta(seconds=limit.per_seconds)
@@ -277,9 +277,10 @@ def _run_with_timeout(
     try:
         return future.result(timeout=timeout), None
     except FutureTimeout:
-        # Leaving the credential block revokes the credential, so a tool that wakes up
-        # later is refused by the provider.
-        return None, f"{tool.name} did not finish within {timeout:.1f}s"
+        # Leaving the credential block revokes the credential: a tool that has not reached
+        # the provider yet is refused. One already inside it may still complete, so the
+        # outcome is unknown, not failed: the message says so and execution records it so.
+        return None, f"{tool.name} did not finish within {timeout:.1f}s{TIMED_OUT_NOTE}"
     except (LimitExceeded, AuditWriteError):
         raise
     except SocbotError as exc:

@@ -80,6 +80,8 @@ class Runtime:
         report = self.startup_sweep = broker.sweep()
         if report.revoked:
             log.warning("start-up sweep revoked %d leftover credentials", len(report.revoked))
+        for failure in report.failed:
+            log.error("start-up sweep could not revoke: %s", failure)
         return broker
 
     @cached_property

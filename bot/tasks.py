@@ -22,7 +22,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
 from bot.db import session_scope
-from bot.errors import LimitExceeded
+from bot.errors import CredentialError, LimitExceeded
 
 if TYPE_CHECKING:
     from bot.audit import AuditLog
@@ -160,7 +160,11 @@ class TaskRunner:
                 .where(TaskRecord.id == handle.id)  # type: ignore[arg-type]
                 .values(status=handle.status, ended_at=ended, summary=handle.summary)
             )
-        self._broker.revoke_task(handle.id, reason="task ended", ended_at=ended)
+        revoke_error: CredentialError | None = None
+        try:
+            self._broker.revoke_task(handle.id, reason="task ended", ended_at=ended)
+        except CredentialError as exc:
+            revoke_error = exc  # the end is still audited; the sweeper retries what is left
         self._audit.record(
             "task.end",
             task_id=handle.id,
@@ -171,8 +175,11 @@ class TaskRunner:
                 "tool_calls": handle.tool_calls,
                 "tokens": handle.tokens,
                 "seconds": round(handle.elapsed(), 3),
+                "revocation_failed": None if revoke_error is None else str(revoke_error),
             },
         )
+        if revoke_error is not None:
+            raise revoke_error
 
 
 def _limit_data(exc: LimitExceeded) -> dict[str, Any]:

@@ -282,7 +282,9 @@ def test_a_tool_past_its_ttl_is_cut_off_and_refused_later(
             release.set()
         assert finished.wait(10)  # the tool wakes up while its task is still running
     assert outcome.status == "error"
-    assert outcome.content["error"] == "get_identity did not finish within 1.0s"
+    assert outcome.content["error"] == (
+        "get_identity did not finish within 1.0s; it may or may not have taken effect"
+    )
     (record,) = runtime.broker.credentials()
     assert record.revoked_at is not None and record.revoke_verified is True
     assert len(late) == 1 and isinstance(late[0], CredentialError) and "revoked" in str(late[0])

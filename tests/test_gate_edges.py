@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -10,11 +12,19 @@ from bot.agent.loop import AgentLoop
 from bot.agent.prompts import load_prompt
 from bot.approvals import ActionRequest
 from bot.db import session_scope
-from bot.errors import AuditWriteError
+from bot.errors import AuditWriteError, CredentialError
 from bot.runtime import Runtime
-from tests.approval_helpers import park
+from tests.approval_helpers import (
+    edit_policy,
+    execute,
+    live_session_count,
+    park,
+    park_revoke_sessions,
+)
 from tests.fakes import ModelTurn, ScriptedModel
-from tests.gate_checks import refuse_audit_kind, with_task_limits
+from tests.gate_checks import audit_rows, refuse_audit_kind, replace_tool, with_task_limits
+from tools import REGISTRY
+from tools.base import TaskContext
 
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 
@@ -76,3 +86,61 @@ def test_the_same_action_asked_twice_in_a_task_is_parked_once(
     assert first.status == again.status == "awaiting_approval"
     assert first.request_id == again.request_id
     assert len([r for r in runtime.approvals.list_requests() if r.task_id == task.id]) == 1
+
+
+def test_an_approved_action_that_times_out_is_unknown_not_failed(
+    make_runtime: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = make_runtime(policy_text=with_task_limits(seconds=1))
+    request_id = park_revoke_sessions(runtime)
+    original = REGISTRY["revoke_sessions"].function
+
+    def slow_but_effective(args: Any, ctx: TaskContext) -> dict[str, Any]:
+        result = original(args, ctx)  # the provider acts at once ...
+        time.sleep(1.5)  # ... and the reply comes after the task's time is up
+        return result
+
+    replace_tool(monkeypatch, "revoke_sessions", slow_but_effective)
+    assert runtime.approvals.decide(request_id, "U0IDADMIN2", "approve").ready_to_execute
+    outcome = execute(runtime, request_id)
+    assert outcome.status == "error" and "may or may not have taken effect" in str(outcome.content)
+    assert runtime.approvals.get(request_id).status == "unknown"
+    assert live_session_count(runtime, "p-maria-chen") == 0  # it did take effect
+
+
+def test_a_revocation_the_provider_ignores_stays_live_until_a_sweep_succeeds(
+    make_runtime: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = make_runtime()
+    monkeypatch.setattr(runtime.provider, "revoke_credential", lambda credential_id: None)
+    scopes = frozenset({"directory:read"})
+    with pytest.raises(CredentialError, match="still accepted after revocation"):  # noqa: SIM117
+        with runtime.tasks.run("triage", "U0ANALYST", runtime.task_limits()) as task:
+            with runtime.broker.issue(task.id, "get_identity", scopes, 60):
+                pass
+    (record,) = runtime.broker.credentials(task_id=task.id)
+    assert record.revoked_at is None  # not marked done while the provider still accepts it
+    failures = [r for r in audit_rows(runtime.engine) if r["kind"] == "credential.revoke_failed"]
+    assert failures and all(r["task_id"] == task.id for r in failures)
+    ends = [r for r in audit_rows(runtime.engine) if r["kind"] == "task.end"]
+    assert ends and ends[-1]["task_id"] == task.id  # the end is audited all the same
+
+    monkeypatch.undo()
+    report = runtime.broker.sweep()
+    assert [r.credential_id for r in report.revoked] == [record.id] and report.failed == []
+    assert not runtime.provider.credential_accepted_by_id(record.id)
+
+
+def test_approvals_count_against_the_current_quorum(make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime()
+    request_id = park_revoke_sessions(runtime)
+    rule = (
+        "scopes: [sessions:revoke]\n    ttl_seconds: 120\n"
+        "    approvers: {{groups: [identity-admins]}}\n    quorum: {}"
+    )
+    edit_policy(runtime, rule.format(1), rule.format(2))
+    first = runtime.approvals.decide(request_id, "U0IDADMIN2", "approve")
+    assert (first.status, first.quorum) == ("pending", 2)
+    second = runtime.approvals.decide(request_id, "U0IDADMIN3", "approve")
+    assert second.ready_to_execute
+    assert execute(runtime, request_id).status == "ok"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.errors import PolicyError
+from bot.errors import AuditWriteError, PolicyError
 from bot.policy import PolicyStore
 
 GOOD = (Path(__file__).parent / "fixtures" / "policies" / "good_minimal.yaml").read_text()
@@ -166,14 +166,29 @@ def test_reload_looks_at_once(policy_file: Path) -> None:
     assert store.reload().version == sha256_of(policy_file) == store.current.version
 
 
-def test_a_failing_listener_does_not_break_readers(policy_file: Path) -> None:
+def test_a_change_that_cannot_be_put_on_record_does_not_take_effect(policy_file: Path) -> None:
+    audit_up = [True]
+
+    def record(kind: str, data: dict[str, Any]) -> None:
+        if not audit_up[0]:
+            raise RuntimeError("audit is down")
+
+    store = PolicyStore(policy_file, on_event=record, check_interval_seconds=0)
+    running = store.current.version
+    policy_file.write_text(GOOD + "# edited\n")
+    audit_up[0] = False
+
+    assert store.current.version == running  # readers keep the old policy, and no error
+    audit_up[0] = True
+    assert store.current.version == sha256_of(policy_file)  # taken up once it is on record
+
+
+def test_a_policy_that_cannot_be_put_on_record_at_start_is_refused(policy_file: Path) -> None:
     def explode(kind: str, data: dict[str, Any]) -> None:
         raise RuntimeError("audit is down")
 
-    store = PolicyStore(policy_file, on_event=explode, check_interval_seconds=0)
-    policy_file.write_text(GOOD + "# edited\n")
-
-    assert store.current.version == sha256_of(policy_file)
+    with pytest.raises(AuditWriteError):
+        PolicyStore(policy_file, on_event=explode)
 
 
 def test_readers_on_many_threads_only_ever_see_whole_valid_policies(policy_file: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.canonical import sha256_hex
-from bot.errors import PolicyError
+from bot.errors import AuditWriteError, PolicyError
 from bot.policy.loader import load_policy_bytes
 from bot.policy.model import Policy
 
@@ -66,7 +66,10 @@ class PolicyStore:
     def _load_first(self) -> Policy:
         raw, self._seen = self._look()
         policy = load_policy_bytes(self._bytes_or_refusal(raw), source=str(self.path))
-        self._loaded(policy, previous=None)
+        if not self._loaded(policy, previous=None):
+            raise AuditWriteError(
+                f"policy {policy.version[:12]} could not be put on record; refusing to start"
+            )
         return policy
 
     def _check(self, *, force: bool) -> None:
@@ -81,8 +84,11 @@ class PolicyStore:
         except PolicyError as error:
             self._rejected(error)
             return
-        previous, self._policy = self._policy, policy
-        self._loaded(policy, previous=previous)
+        if not self._loaded(policy, previous=self._policy):
+            # A policy not on record does not govern: keep the old one and look again next time.
+            self._seen = ""
+            return
+        self._policy = policy
 
     def _look(self) -> tuple[bytes | OSError, str]:
         """The file's bytes and their sha256, or why it cannot be read and a stand-in."""
@@ -98,9 +104,9 @@ class PolicyStore:
             raise PolicyError(reason, file=str(self.path)) from raw
         return raw
 
-    def _loaded(self, policy: Policy, previous: Policy | None) -> None:
+    def _loaded(self, policy: Policy, previous: Policy | None) -> bool:
         log.info("policy %s loaded from %s", policy.version[:12], policy.source)
-        self._emit(
+        return self._emit(
             "policy.loaded",
             {
                 "version": policy.version,
@@ -120,11 +126,13 @@ class PolicyStore:
         }
         self._emit("policy.rejected", data)
 
-    def _emit(self, kind: str, data: dict[str, Any]) -> None:
+    def _emit(self, kind: str, data: dict[str, Any]) -> bool:
+        """Tell the listener; False if it failed. Readers of .current never see its error."""
         if self._on_event is None:
-            return
+            return True
         try:
             self._on_event(kind, data)
         except Exception:
-            # Readers of .current must not fail because a listener did; the log keeps the trace.
             log.exception("policy event listener failed on %s", kind)
+            return False
+        return True
