@@ -32,11 +32,11 @@ def register(commands: Subparsers) -> None:
         sub, "explain", explain_tool, "say in words what the bot may do with a tool", database=False
     )
     explain_cmd.add_argument("tool")
-    explain_cmd.add_argument("--file", help="policy file (default: policy.yaml)")
+    explain_cmd.add_argument("--file", help="policy file (default: SOCBOT_POLICY or policy.yaml)")
     show = add_command(
         sub, "show", show_policy, "one line per tool: mode, scopes, approvers", database=False
     )
-    show.add_argument("--file", help="policy file (default: policy.yaml)")
+    show.add_argument("--file", help="policy file (default: SOCBOT_POLICY or policy.yaml)")
 
 
 def _path(value: str | None) -> Path:
