@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import approvals as ab
-from bot.approvals import ActionRequest, AuditEntry
+from bot.action_store import AuditEntry
+from bot.approvals import ActionRequest
 from bot.errors import ApprovalError
 from bot.revalidation import void_reason
 from bot.tasks import TaskHandle, TaskLimits

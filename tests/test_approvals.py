@@ -137,7 +137,8 @@ def test_the_first_rejection_cancels_the_action(make_runtime: MakeRuntime) -> No
 def travel(monkeypatch: pytest.MonkeyPatch, minutes: float) -> None:
     """Move the approval book's clock forward; the policy's window is 30 minutes."""
     later = utcnow() + timedelta(minutes=minutes)
-    monkeypatch.setattr("bot.approvals.utcnow", lambda: later)
+    for module in ("bot.approvals", "bot.action_store"):
+        monkeypatch.setattr(f"{module}.utcnow", lambda: later)
 
 
 def test_an_approval_after_the_window_is_refused_and_expires_the_action(
