@@ -33,7 +33,7 @@ from bot.errors import (
 )
 from bot.execution import TIMED_OUT_NOTE, execute_approved
 from bot.parking import Parker, Proposal
-from bot.policy import Decision, Policy, PolicyStore, ToolCall, ToolRule, decide
+from bot.policy import Decision, Policy, PolicyStore, ToolCall, ToolRule, decide, exposed_tools
 from bot.redaction import Redactor
 from bot.tasks import TaskHandle, TaskLimits, TaskRunner
 from bot.tool_outcome import ToolOutcome, parse_arguments
@@ -79,8 +79,8 @@ class Executor:
 
     def visible_tools(self) -> list[Tool]:
         """The tools the model may see: declared in the current policy and registered."""
-        declared = self.policy.tools
-        return [tool for name, tool in sorted(self._registry.items()) if name in declared]
+        names = sorted(exposed_tools(self.policy, self._registry))
+        return [self._registry[name] for name in names]
 
     def call(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -194,3 +195,24 @@ def refuse_audit_kind(engine: Engine, kind: str) -> None:
     with engine.begin() as conn:
         for statement in statements:
             conn.execute(text(statement))
+
+
+class StallingTool:
+    """A stand-in for a registered tool that waits to be released, then calls the real tool
+    with the context it was given: what the provider says then is kept in `late`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        self.release, self.finished = threading.Event(), threading.Event()
+        self.late: list[Any] = []
+        self._real = REGISTRY[name]
+        replace_tool(monkeypatch, name, self._stall)
+
+    def _stall(self, args: Any, ctx: Any) -> dict[str, Any]:
+        self.release.wait(10)
+        try:
+            self.late.append(self._real.run(args, ctx))
+        except BaseException as exc:
+            self.late.append(exc)
+        finally:
+            self.finished.set()
+        return {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,6 +19,7 @@ from bot.executor import ToolOutcome
 from bot.runtime import Runtime
 from bot.tasks import TaskHandle
 from tests.gate_checks import (
+    StallingTool,
     audit_rows,
     decisions,
     lab_snapshot,
@@ -260,33 +260,20 @@ def test_a_tool_past_its_ttl_is_cut_off_and_refused_later(
 ) -> None:
     short_ttl = policy_text(lambda data: data["tools"]["get_identity"].update(ttl_seconds=1))
     runtime = make_runtime(policy_text=short_ttl)
-    release, finished = threading.Event(), threading.Event()
-    late: list[Any] = []
-    real = REGISTRY["get_identity"]
-
-    def hangs(args: ToolArgs, ctx: TaskContext) -> dict[str, Any]:
-        release.wait(10)
-        try:
-            late.append(real.run(args, ctx))
-        except BaseException as exc:
-            late.append(exc)
-        finally:
-            finished.set()
-        return {}
-
-    replace_tool(monkeypatch, "get_identity", hangs)
+    stalling = StallingTool(monkeypatch, "get_identity")
     with task_of(runtime) as task:
         try:
             outcome = call(runtime, task, "get_identity", identity="p-maria-chen")
         finally:
-            release.set()
-        assert finished.wait(10)  # the tool wakes up while its task is still running
+            stalling.release.set()
+        assert stalling.finished.wait(10)  # the tool wakes up while its task is still running
     assert outcome.status == "error"
     assert outcome.content["error"] == (
         "get_identity did not finish within 1.0s; it may or may not have taken effect"
     )
     (record,) = runtime.broker.credentials()
     assert record.revoked_at is not None and record.revoke_verified is True
+    late = stalling.late
     assert len(late) == 1 and isinstance(late[0], CredentialError) and "revoked" in str(late[0])
 
 

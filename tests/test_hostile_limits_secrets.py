@@ -5,7 +5,6 @@ triage loop. Each test ends with `Scene.held` (see tests.hostile_scene and tests
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from bot.errors import CredentialError, ProviderError
 from bot.runtime import Runtime
 from tests.fakes import ModelTurn
 from tests.gate_checks import (
+    StallingTool,
     audit_rows,
     lab_snapshot,
     replace_tool,
@@ -34,7 +34,6 @@ from tests.hostile_scene import (
     reuse_what_tools_said,
     scene_factory,
 )
-from tools import REGISTRY
 from tools.base import TaskContext, ToolArgs
 
 
@@ -96,21 +95,7 @@ def test_slow_model_ends_the_task_on_time(scene: SceneFactory) -> None:
 def test_slow_tool_is_cut_off_and_its_credential_dies_with_it(
     scene: SceneFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release, finished = threading.Event(), threading.Event()
-    late: list[BaseException | dict[str, Any]] = []
-    real = REGISTRY["get_identity"]
-
-    def stalls(args: ToolArgs, ctx: TaskContext) -> dict[str, Any]:
-        release.wait(10)
-        try:
-            late.append(real.run(args, ctx))
-        except BaseException as exc:
-            late.append(exc)
-        finally:
-            finished.set()
-        return {}
-
-    replace_tool(monkeypatch, "get_identity", stalls)
+    stalling = StallingTool(monkeypatch, "get_identity")
     s = scene(
         [[call("get_identity", identity="p-maria-chen")]],
         then=DONE,
@@ -119,11 +104,12 @@ def test_slow_tool_is_cut_off_and_its_credential_dies_with_it(
     try:
         result = s.triage()
     finally:
-        release.set()
-    assert finished.wait(10)
+        stalling.release.set()
+    assert stalling.finished.wait(10)
     rows = _limit_rows(s, result, "seconds")
     (outcome,) = rows_of(rows, "tool.result", "get_identity")
     assert outcome["data"]["status"] == "error" and "did not finish" in outcome["data"]["error"]
+    late = stalling.late
     assert len(late) == 1 and isinstance(late[0], CredentialError), late
     assert "revoked" in str(late[0])
 

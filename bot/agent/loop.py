@@ -31,9 +31,6 @@ class AgentResult:
     stopped_by: str | None = None
     turns: int = 0
 
-    def with_status(self, status: str) -> list[ToolOutcome]:
-        return [o for o in self.outcomes if o.status == status]
-
 
 class AgentLoop:
     def __init__(
