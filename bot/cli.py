@@ -10,13 +10,17 @@ from collections.abc import Sequence
 from bot import __version__
 from bot.commands import (
     actions_cmd,
+    alerts_cmd,
     audit_cmd,
     credentials_cmd,
     db_cmd,
     demo_cmd,
+    digest_cmd,
     lab_cmd,
     policy_cmd,
+    serve_cmd,
     triage_cmd,
+    worker_cmd,
 )
 from bot.errors import SocbotError
 
@@ -27,13 +31,17 @@ Start with `socbot demo` (no keys needed)."""
 
 MODULES = (
     demo_cmd,
+    serve_cmd,
+    worker_cmd,
     triage_cmd,
+    alerts_cmd,
     policy_cmd,
     actions_cmd,
     audit_cmd,
     credentials_cmd,
     lab_cmd,
     db_cmd,
+    digest_cmd,
 )
 
 

@@ -47,6 +47,67 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
 
+    slack_alerts_channel: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_ALERTS_CHANNEL",
+        description="Channel id where triage posts go (one thread per alert or storm group).",
+    )
+    slack_approvals_channel: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_APPROVALS_CHANNEL",
+        description="Channel id for approval cards; the alert's thread when unset.",
+    )
+    slack_digest_channel: str | None = Field(default=None, validation_alias="SOCBOT_DIGEST_CHANNEL")
+    slack_alert_intake_channel: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_ALERT_INTAKE_CHANNEL",
+        description="Channel where other integrations post alerts for socbot to ingest.",
+    )
+    approve_emoji: str = Field(default="white_check_mark", validation_alias="SOCBOT_APPROVE_EMOJI")
+    reject_emoji: str = Field(default="x", validation_alias="SOCBOT_REJECT_EMOJI")
+    slack_workers: int = Field(default=8, ge=1, le=64, validation_alias="SOCBOT_SLACK_WORKERS")
+    usergroup_cache_seconds: float = Field(
+        default=60.0, ge=0, validation_alias="SOCBOT_USERGROUP_CACHE_SECONDS"
+    )
+
+    serve_host: str = Field(default="127.0.0.1", validation_alias="SOCBOT_HOST")
+    serve_port: int = Field(default=3000, ge=0, le=65535, validation_alias="PORT")
+
+    alert_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        validation_alias="SOCBOT_ALERT_SECRETS",
+        description='Per-source webhook HMAC secrets as JSON: {"okta": "…", "github": "…"}.',
+    )
+    alert_max_bytes: int = Field(
+        default=256_000, ge=1_024, validation_alias="SOCBOT_ALERT_MAX_BYTES"
+    )
+    alert_mappings_path: Path | None = Field(
+        default=None,
+        validation_alias="SOCBOT_ALERT_MAPPINGS",
+        description="YAML of generic JSON mappings; the bundled ones by default.",
+    )
+    dedupe_window_seconds: int = Field(
+        default=3_600, ge=0, validation_alias="SOCBOT_DEDUPE_WINDOW_SECONDS"
+    )
+    storm_threshold_per_minute: int = Field(
+        default=20, ge=1, validation_alias="SOCBOT_STORM_THRESHOLD"
+    )
+    triage_max_attempts: int = Field(default=5, ge=1, validation_alias="SOCBOT_TRIAGE_ATTEMPTS")
+
+    digest_timezone: str = Field(default="UTC", validation_alias="SOCBOT_DIGEST_TIMEZONE")
+    digest_day_of_week: str = Field(default="mon", validation_alias="SOCBOT_DIGEST_DAY")
+    digest_hour: int = Field(default=9, ge=0, le=23, validation_alias="SOCBOT_DIGEST_HOUR")
+    model_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {
+            "gpt-4o-mini": (0.15, 0.60),
+            "gpt-4o": (2.50, 10.00),
+            "gpt-4.1-mini": (0.40, 1.60),
+            "gpt-4.1": (2.00, 8.00),
+        },
+        validation_alias="SOCBOT_MODEL_PRICES",
+        description="USD per million (input, output) tokens, for the digest's cost estimate.",
+    )
+
     log_level: str = Field(default="INFO", validation_alias="SOCBOT_LOG_LEVEL")
 
     @property

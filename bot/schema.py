@@ -42,6 +42,9 @@ TABLE_MODULES = (
     "bot.credentials",
     "bot.action_requests",
     "tools.providers.lab.models",
+    "bot.alerts.store",
+    "bot.slack.store",
+    "bot.digest.store",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # First key of pg_advisory_xact_lock(int4, int4); the second is the schema, so databases that
