@@ -44,6 +44,7 @@ TABLE_MODULES = (
     "tools.providers.lab.models",
     "bot.alerts.store",
     "bot.slack.store",
+    "bot.slack.conversation_store",
     "bot.digest.store",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
