@@ -29,6 +29,10 @@ class AlertRejected(AlertError):
         super().__init__(f"{source}: {reason}" if source else reason)
 
 
+class MissingEventTime(AlertRejected):
+    """The event carries no readable time. Intake may time it on arrival instead (marked so)."""
+
+
 class Identity(BaseModel):
     """Someone or something: a person, a service account, an access key, an OAuth app."""
 
@@ -63,6 +67,8 @@ class Alert(BaseModel):
     event_type: str  # the vendor's action name, e.g. user.session.start, ConsoleLogin
     title: str
     occurred_at: datetime
+    # True when the event had no readable time and occurred_at is when socbot received it.
+    time_estimated: bool = False
     actor: Identity | None = None
     target: Identity | None = None
     source_ip: str | None = None

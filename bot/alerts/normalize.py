@@ -4,12 +4,15 @@ redact the raw event it keeps. Anything that goes wrong becomes AlertRejected wi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.alerts.model import Alert, AlertRejected
 from bot.alerts.sources import SOURCES, generic
+from bot.alerts.sources.fields import arrival_time
+from bot.clock import utcnow
 from bot.redaction import Redactor, default_redactor
 
 GENERIC_PREFIX = "generic:"
@@ -33,12 +36,21 @@ def detect_source(event: Any) -> str:
 
 
 def normalize_event(
-    event: Any, source: str | None = None, *, redactor: Redactor | None = None
+    event: Any,
+    source: str | None = None,
+    *,
+    redactor: Redactor | None = None,
+    received_at: datetime | None = None,
+    require_event_time: bool = False,
 ) -> Alert:
-    """The Alert for event. source is a name from known_sources(), or None to detect it."""
+    """The Alert for event. source is a name from known_sources(), or None to detect it.
+
+    An event without a readable time is timed on arrival (received_at, else now) and marked
+    time_estimated, unless require_event_time; then it is refused with MissingEventTime."""
     name = source or detect_source(event)
     try:
-        alert = _run_normalizer(name, event)
+        with arrival_time(received_at or utcnow(), allowed=not require_event_time) as arrival:
+            alert = _run_normalizer(name, event)
     except AlertRejected:
         raise
     except ValidationError as exc:
@@ -46,7 +58,8 @@ def normalize_event(
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         # A normalizer bug on odd input must still come out as a typed rejection.
         raise AlertRejected(f"unreadable event ({type(exc).__name__})", source=name) from exc
-    return alert.model_copy(update={"raw": (redactor or default_redactor()).redact(alert.raw)})
+    raw = (redactor or default_redactor()).redact(alert.raw)
+    return alert.model_copy(update={"raw": raw, "time_estimated": arrival.used})
 
 
 def _run_normalizer(name: str, event: Any) -> Alert:

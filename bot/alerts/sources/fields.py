@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.alerts.model import AlertRejected
+from bot.alerts.model import AlertRejected, MissingEventTime
+
+
+@dataclass
+class ArrivalTime:
+    """The time to use for an event that carries none, and whether a normalizer used it."""
+
+    at: datetime
+    allowed: bool = True  # False: refuse an event without a time (unless its mapping says not)
+    used: bool = False
+
+
+_arrival: ContextVar[ArrivalTime | None] = ContextVar("arrival_time", default=None)
+
+
+@contextmanager
+def arrival_time(at: datetime, *, allowed: bool = True) -> Iterator[ArrivalTime]:
+    """Within this block, an event without a readable time is timed `at` instead of refused
+    (when allowed); afterwards `.used` tells whether that happened."""
+    arrival = ArrivalTime(at, allowed)
+    token = _arrival.set(arrival)
+    try:
+        yield arrival
+    finally:
+        _arrival.reset(token)
+
+
+def no_event_time(source: str, looked_in: str, *, always_on_arrival: bool = False) -> datetime:
+    """What a normalizer returns when it finds no time: the arrival time when the caller allows
+    it (normalize_event marks the Alert time_estimated), else MissingEventTime."""
+    arrival = _arrival.get() or ArrivalTime(datetime.now(UTC), allowed=False)
+    if not (arrival.allowed or always_on_arrival):
+        raise MissingEventTime(f"no readable event time (looked in {looked_in})", source=source)
+    arrival.used = True
+    return arrival.at
 
 
 def dig(event: Any, path: str) -> Any:
@@ -41,17 +78,21 @@ def parse_time(value: Any) -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return _from_epoch(float(value))
+        try:
+            return _from_epoch(float(value))
+        except OverflowError:  # an integer beyond any float
+            return None
     if not isinstance(value, str) or not value.strip():
         return None
     raw = value.strip()
-    if raw.isdigit():
-        return _from_epoch(float(raw))
+    if raw.isdecimal() and raw.isascii():
+        return parse_time(int(raw))
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" UTC", "+00:00"))
-    except ValueError:
+        # Converted here: year 1 at +05:00 or 9999 at -05:00 falls off the calendar in UTC.
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _from_epoch(number: float) -> datetime | None:
@@ -70,7 +111,7 @@ def required_time(event: Any, source: str, *paths: str) -> datetime:
         parsed = parse_time(dig(event, path))
         if parsed is not None:
             return parsed
-    raise AlertRejected(f"no readable event time (looked in {', '.join(paths)})", source=source)
+    return no_event_time(source, ", ".join(paths))
 
 
 def required_mapping(event: Any, source: str) -> Mapping[str, Any]:
