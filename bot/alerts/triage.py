@@ -1,10 +1,15 @@
-"""Triage one alert: a task, the agent loop with the visible tools, a structured verdict."""
+"""Triage one alert: a task, the agent loop with the visible tools, a structured verdict.
+
+`triage_group` triages normalized alerts (one, or a storm group's sample and count): the
+model sees the normalized fields plus the compacted vendor event, and the evidence cites
+the alert fields it rests on. `triage_alert` takes a raw vendor event as a mapping.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -12,12 +17,18 @@ from bot.agent.injection import injection_markers, strings_in
 from bot.agent.loop import AgentLoop, AgentResult
 from bot.agent.prompts import DataBlock, load_prompt
 from bot.alerts.compact import compact_alert
+from bot.alerts.triage_input import annotate_evidence, cite_alert_fields, group_facts, group_text
 from bot.clock import utcnow
-from bot.errors import ModelError
+from bot.errors import AlertError, ModelError
 from bot.executor import ToolOutcome
 from bot.runtime import Runtime
 from bot.tasks import TaskHandle
 
+if TYPE_CHECKING:
+    from bot.alerts.model import Alert
+    from bot.alerts.publish import TriageGroup
+
+MAX_AUDITED_IDS = 1_000  # alert ids in one audit row; a storm's count is there too
 Verdict = Literal["benign", "suspicious", "malicious", "needs-info"]
 Severity = Literal["low", "medium", "high", "critical"]
 
@@ -49,15 +60,87 @@ class TriageResult(ModelVerdict):
     stopped_by: str | None = None
     fell_back_because: str | None = None
     injection_suspect: list[str] = Field(default_factory=list)
+    alert_fields: list[str] = Field(default_factory=list)  # normalized fields the evidence cites
 
 
 def triage_alert(
     runtime: Runtime, alert: Mapping[str, Any], *, actor: str = "alert:cli"
 ) -> TriageResult:
+    """Triage a raw vendor event, compacted; no normalizer needed."""
     compact = compact_alert(alert)
     markers = injection_markers(strings_in(dict(alert)))
+    return _triage(runtime, compact.text, {"alert": compact.facts}, markers, actor)
+
+
+def triage_group(
+    runtime: Runtime, group: TriageGroup, *, actor: str, variety: int | None = None
+) -> TriageResult:
+    """Triage a group of normalized alerts once: its sample, its count, its first facts.
+    variety: how many distinct fingerprints the group holds, for a storm's header. The
+    result is audited (triage.result) inside the task, before it ends."""
+    if not group.alerts:
+        raise AlertError(f"triage group {group.group_id} holds no alerts to show the model")
+    text = group_text(group.alerts, group.total, is_storm=group.is_storm, variety=variety)
+    subject = {"group_id": group.group_id, "alert": group_facts(group.alerts, group.total)}
+
+    def finish(task: TaskHandle, result: TriageResult) -> TriageResult:
+        cited = _with_alert_fields(result, group.alerts)
+        runtime.audit.record(
+            "triage.result",
+            task_id=task.id,
+            actor=task.actor,
+            data=triage_result_data(group, cited),
+        )
+        return cited
+
+    return _triage(runtime, text, subject, _markers(group.alerts), actor, finish)
+
+
+def triage_result_data(group: TriageGroup, result: TriageResult) -> dict[str, Any]:
+    """The triage.result audit row's data (the audit kinds contract, plus a little more)."""
+    return {
+        "group_id": group.group_id,
+        "alert_ids": list(group.alert_ids)[:MAX_AUDITED_IDS],
+        "alerts": group.total,
+        "storm": group.is_storm,
+        "verdict": result.verdict,
+        "severity": result.severity,
+        "confidence": result.confidence,
+        "engine": result.engine,
+        "fell_back": result.fell_back_because is not None,
+        "actions_requested": [
+            a.request_id for a in result.actions if a.status == "awaiting_approval" and a.request_id
+        ],
+        "recommendations": [a.tool for a in result.actions if a.status == "recommended"],
+        "alert_fields": result.alert_fields,
+    }
+
+
+def _markers(alerts: Sequence[Alert]) -> list[str]:
+    texts = [text for alert in alerts for text in strings_in(alert.model_dump(mode="json"))]
+    return injection_markers(texts)
+
+
+def _with_alert_fields(result: TriageResult, alerts: Sequence[Alert]) -> TriageResult:
+    return result.model_copy(
+        update={
+            "evidence": annotate_evidence(result.evidence, alerts),
+            "alert_fields": cite_alert_fields(result.evidence, alerts),
+        }
+    )
+
+
+def _triage(
+    runtime: Runtime,
+    alert_text: str,
+    subject: dict[str, Any],
+    markers: list[str],
+    actor: str,
+    finish: Callable[[TaskHandle, TriageResult], TriageResult] | None = None,
+) -> TriageResult:
+    facts = subject["alert"]
     limits = runtime.task_limits()
-    with runtime.tasks.run("triage", actor, limits, subject={"alert": compact.facts}) as task:
+    with runtime.tasks.run("triage", actor, limits, subject=subject) as task:
         if markers:
             runtime.audit.record(
                 "injection.suspect",
@@ -65,9 +148,11 @@ def triage_alert(
                 actor=actor,
                 data={"where": "alert", "markers": markers},
             )
-        result, fell_back = _run_loop(runtime, task, compact.text, compact.facts)
+        result, fell_back = _run_loop(runtime, task, alert_text, facts)
         triage = _assemble(task, result, fell_back, markers)
         task.summary = f"{triage.verdict}/{triage.severity}: {triage.summary}"[:500]
+        if finish is not None:
+            triage = finish(task, triage)
     return triage
 
 

@@ -1,13 +1,22 @@
-"""socbot triage: triage one alert with the configured model and print what came of it."""
+"""socbot triage: take one alert in through the intake (stored, deduped), triage it now with
+the configured model, and print what came of it."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+import json
+import os
+import sys
+from pathlib import Path
 
-from bot.alerts.triage import TriageResult, triage_alert
-from bot.commands.common import Subparsers, add_command, read_json_input, runtime_for, short
+from bot.alerts.group_view import group_of, load_group, stored_result
+from bot.alerts.intake import Intake, IntakeOutcome
+from bot.alerts.publish import NoPublisher
+from bot.alerts.queue_worker import TriageWorker
+from bot.alerts.triage import TriageResult
+from bot.commands.common import Subparsers, add_command, runtime_for, short
 from bot.errors import AlertError
+from bot.runtime import Runtime
 
 
 def register(commands: Subparsers) -> None:
@@ -20,15 +29,74 @@ def register(commands: Subparsers) -> None:
         default="alert:cli",
         help="who asks (recorded as the requester; default alert:cli)",
     )
+    cmd.add_argument("--source", metavar="S", help="the alert's source (default: tell by shape)")
 
 
 def triage(args: argparse.Namespace) -> int:
-    alert = read_json_input(args.file)
-    if not isinstance(alert, Mapping):
-        raise AlertError("an alert must be one JSON object")
+    text = _read(args.file)
     runtime = runtime_for(args)
-    result = triage_alert(runtime, alert, actor=args.actor)
+    outcome = Intake(runtime).accept(text, source=args.source, via="cli")
+    if outcome.status == "rejected":
+        raise AlertError(_rejection_message(args.file, text, outcome))
+    if outcome.status == "duplicate":
+        return _report_duplicate(runtime, outcome, as_json=args.json)
+    result = _triage_now(runtime, outcome, args.actor)
     print(result.model_dump_json(indent=2) if args.json else render_triage(result))
+    return 0
+
+
+def _read(source: str) -> str:
+    try:
+        return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise AlertError(f"cannot read {source}: {reason}") from exc
+
+
+def _rejection_message(source: str, text: str, outcome: IntakeOutcome) -> str:
+    where = "stdin" if source == "-" else source
+    kept = f"(kept as {outcome.rejected_id}; see socbot alerts rejected)"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}) {kept}"
+    except ValueError:
+        pass
+    return f"{where}: {outcome.reason} {kept}"
+
+
+def _triage_now(runtime: Runtime, outcome: IntakeOutcome, actor: str) -> TriageResult:
+    worker = TriageWorker(runtime, NoPublisher(), name=f"cli:{os.getpid()}")
+    claim = worker.queue.claim(worker.name, group_id=str(outcome.group_id))
+    if claim is None:  # a storm may have merged its group into its own since
+        group_id = group_of(runtime.engine, str(outcome.alert_id))
+        claim = worker.queue.claim(worker.name, group_id=group_id) if group_id else None
+    if claim is None:
+        raise AlertError(
+            f"alert {outcome.alert_id} is stored in group {outcome.group_id}, which a worker "
+            "is triaging already; see socbot alerts queue"
+        )
+    work = worker.work_on(claim, actor=actor)
+    if work.result is None:
+        raise AlertError(
+            f"triage of alert {outcome.alert_id} failed ({short(work.error, 200)}); "
+            f"group {outcome.group_id} is {work.status}"
+        )
+    return work.result
+
+
+def _report_duplicate(runtime: Runtime, outcome: IntakeOutcome, *, as_json: bool) -> int:
+    loaded = load_group(runtime.engine, str(outcome.group_id))
+    result = stored_result(loaded.record)
+    if as_json:
+        print(result.model_dump_json(indent=2) if result else "null")
+        return 0
+    print(
+        f"duplicate of alert {outcome.duplicate_of} ({outcome.duplicates} so far), stored as "
+        f"{outcome.alert_id}; group {outcome.group_id} is {loaded.record.status}"
+    )
+    if result is not None:
+        print(render_triage(result))
     return 0
 
 
