@@ -1,0 +1,76 @@
+"""The Slack Web API client socbot uses: one WebClient, retrying rate limits and dropped
+connections a bounded number of times, so a busy workspace slows socbot down, not breaks it."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+from bot.config import Settings
+from bot.errors import ConfigError
+
+RATE_LIMIT_RETRIES = 3  # each waits the Retry-After Slack sends
+LONGEST_RATE_LIMIT_WAIT = 30  # seconds; a longer Retry-After fails the call instead
+CONNECTION_RETRIES = 2
+TIMEOUT_SECONDS = 30
+
+
+def bot_token(settings: Settings) -> str:
+    """The bot token, or a ConfigError that says where to find one."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    if not token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: install the app from slack-manifest.yaml, then copy "
+            "the Bot User OAuth Token (xoxb-…) from OAuth & Permissions into SLACK_BOT_TOKEN"
+        )
+    return token
+
+
+class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Retries a 429 after its Retry-After, unless Slack asks for a wait a worker should not
+    sit through."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        return retry_after_seconds(response) <= LONGEST_RATE_LIMIT_WAIT
+
+
+def retry_after_seconds(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return float(values[0])
+            except ValueError:
+                break
+    return 1.0
+
+
+def retry_handlers() -> list[RetryHandler]:
+    return [
+        BoundedRateLimitRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+    ]
+
+
+def make_web_client(settings: Settings) -> WebClient:
+    return WebClient(
+        token=bot_token(settings),
+        base_url=settings.slack_api_url,
+        timeout=TIMEOUT_SECONDS,
+        retry_handlers=retry_handlers(),
+    )
