@@ -52,6 +52,12 @@ def _register_files(sub: Subparsers) -> None:
         cmd.add_argument("--field", metavar="F", help="each line is a record; the event is in F")
         cmd.add_argument("--source", metavar="S", help="the source of every event (default: tell)")
         cmd.add_argument(
+            "--source-field",
+            metavar="G",
+            help="with --field: take each event's source from the record's field G when it "
+            "names a known source (e.g. --source-field platform), else tell",
+        )
+        cmd.add_argument(
             "--strict", action="store_true", help="exit 1 if any event could not be taken"
         )
 

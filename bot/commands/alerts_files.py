@@ -17,6 +17,7 @@ from typing import TextIO
 
 from bot.alerts.group_view import current_groups
 from bot.alerts.intake import Intake, IntakeItem, IntakeOutcome, Prepared, Rejection, prepare_item
+from bot.alerts.normalize import known_sources
 from bot.commands.common import runtime_for, settings
 from bot.errors import AlertError
 from bot.redaction import default_redactor
@@ -33,25 +34,44 @@ class Line:
     problem: str | None = None
 
 
-def read_lines(path: str, field: str | None, source: str | None, via: str) -> Iterator[Line]:
+@dataclass(frozen=True)
+class LineFormat:
+    field: str | None  # each line is a record holding the event in this field
+    source: str | None  # every event's source; None: tell
+    source_field: str | None = None  # the record's field naming the event's source
+    via: str = "cli"
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> LineFormat:
+        return cls(args.field, args.source, getattr(args, "source_field", None))
+
+    def source_of(self, record: dict[str, object]) -> str | None:
+        named = record.get(self.source_field) if self.source_field else None
+        if self.source is None and isinstance(named, str) and named in known_sources():
+            return named
+        return self.source
+
+
+def read_lines(path: str, fmt: LineFormat) -> Iterator[Line]:
     """Every non-blank line of path (or stdin for -) as an intake item."""
     if path == "-":
-        yield from _lines(sys.stdin, field, source, via)
+        yield from _lines(sys.stdin, fmt)
         return
     try:
         with Path(path).open(encoding="utf-8", errors="replace") as handle:
-            yield from _lines(handle, field, source, via)
+            yield from _lines(handle, fmt)
     except OSError as exc:
         raise AlertError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def _lines(handle: TextIO, field: str | None, source: str | None, via: str) -> Iterator[Line]:
+def _lines(handle: TextIO, fmt: LineFormat) -> Iterator[Line]:
     for number, text in enumerate(handle, start=1):
         if text.strip():
-            yield _line(number, text.rstrip("\n"), field, source, via)
+            yield _line(number, text.rstrip("\n"), fmt)
 
 
-def _line(number: int, text: str, field: str | None, source: str | None, via: str) -> Line:
+def _line(number: int, text: str, fmt: LineFormat) -> Line:
+    field, source, via = fmt.field, fmt.source, fmt.via
     if field is None:
         return Line(number, text, IntakeItem(text, source, via))
     try:
@@ -63,7 +83,7 @@ def _line(number: int, text: str, field: str | None, source: str | None, via: st
     event = record[field]
     if not isinstance(event, dict | str):
         return Line(number, text, None, f"field {field!r} is not a JSON object")
-    return Line(number, text, IntakeItem(event, source, via))
+    return Line(number, text, IntakeItem(event, fmt.source_of(record), via))
 
 
 def where(path: str, line: Line) -> str:
@@ -76,7 +96,7 @@ def where(path: str, line: Line) -> str:
 def normalize(args: argparse.Namespace) -> int:
     max_bytes, redactor = settings().alert_max_bytes, default_redactor()
     failed = total = 0
-    for line in read_lines(args.file, args.field, args.source, "cli"):
+    for line in read_lines(args.file, LineFormat.of(args)):
         total += 1
         made = prepare_item(line.item, max_bytes, redactor) if line.item else None
         if isinstance(made, Prepared):
@@ -150,6 +170,6 @@ class IngestRun:
 
 def ingest(args: argparse.Namespace) -> int:
     run = IngestRun(Intake(runtime_for(args)), args.file)
-    run.run(read_lines(args.file, args.field, args.source, "cli"))
+    run.run(read_lines(args.file, LineFormat.of(args)))
     print(run.summary())
     return 1 if run.counts["rejected"] and args.strict else 0

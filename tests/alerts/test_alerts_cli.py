@@ -98,6 +98,26 @@ def test_normalize_takes_the_event_from_a_field_of_each_record(
     assert wrong_source[1] == "" and "okta:" in wrong_source[2]
 
 
+def test_normalize_can_take_each_source_from_a_field_of_the_record(
+    socbot: Socbot, tmp_path: Path
+) -> None:
+    logout = {"eventType": "logout"}  # a stripped Okta event: no shape to tell it by
+    records = jsonl(
+        tmp_path / "records.jsonl",
+        [
+            {"platform": "okta", "event": logout},
+            {"platform": "not-a-source", "event": logout},
+        ],
+    )
+    args = ("alerts", "normalize", str(records), "--field", "event")
+    code, out, err = socbot(*args, "--source-field", "platform")
+    assert code == 0 and [Alert.model_validate_json(x).source for x in out.splitlines()] == [
+        "okta"
+    ]
+    assert f"{records}:2: could not tell which vendor" in err
+    assert socbot(*args)[1] == ""  # without the field, neither line can be told
+
+
 def test_ingest_stores_dedupes_and_keeps_rejections_then_work_drains(
     socbot: Socbot, tmp_path: Path
 ) -> None:
