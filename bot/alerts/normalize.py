@@ -16,6 +16,15 @@ from bot.clock import utcnow
 from bot.redaction import Redactor, default_redactor
 
 GENERIC_PREFIX = "generic:"
+UNEXPECTED_ON_ODD_INPUT = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
 
 
 def known_sources() -> list[str]:
@@ -47,15 +56,16 @@ def normalize_event(
 
     An event without a readable time is timed on arrival (received_at, else now) and marked
     time_estimated, unless require_event_time; then it is refused with MissingEventTime."""
-    name = source or detect_source(event)
+    name = source
     try:
+        name = source or detect_source(event)
         with arrival_time(received_at or utcnow(), allowed=not require_event_time) as arrival:
             alert = _run_normalizer(name, event)
     except AlertRejected:
         raise
     except ValidationError as exc:
         raise AlertRejected(_first_validation_problem(exc), source=name) from exc
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+    except UNEXPECTED_ON_ODD_INPUT as exc:
         # A normalizer bug on odd input must still come out as a typed rejection.
         raise AlertRejected(f"unreadable event ({type(exc).__name__})", source=name) from exc
     raw = (redactor or default_redactor()).redact(alert.raw)

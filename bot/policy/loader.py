@@ -18,7 +18,7 @@ from bot.errors import PolicyError
 from bot.policy.build import approver_groups, build_policy, resolve_approvers
 from bot.policy.model import ApproverSet, Policy
 from bot.policy.validation import Problem, schema_problems, where
-from bot.policy.yamlsource import PathStep, YamlDocument, parse_yaml
+from bot.policy.yamlsource import PathStep, YamlDocument, decode_text, parse_yaml
 
 _HERE = "urn:socbot:constraints"
 _NO_REMOTE: Registry[Any] = Registry()
@@ -40,7 +40,7 @@ def load_policy_text(text: str, *, source: str = "<string>") -> Policy:
 
 
 def load_policy_bytes(raw: bytes, *, source: str) -> Policy:
-    document = parse_yaml(_decode(raw, source), source)
+    document = parse_yaml(decode_text(raw, source), source)
     schema_problem = min(
         schema_problems(document.data), key=lambda p: document.line_of(p.path), default=None
     )
@@ -48,15 +48,6 @@ def load_policy_bytes(raw: bytes, *, source: str) -> Policy:
     if problem is not None:
         raise _refusal(document, problem)
     return build_policy(document.data, source=source, version=sha256_hex(raw))
-
-
-def _decode(raw: bytes, source: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        reason = f"the file is not UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
-        raise PolicyError(reason, file=source, line=line) from error
 
 
 def _refusal(document: YamlDocument, problem: Problem) -> PolicyError:

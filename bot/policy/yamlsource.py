@@ -16,6 +16,7 @@ from bot.errors import PolicyError
 
 PathStep = str | int
 TEXT_KEY_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:merge"})
+EMPTY_POLICY = "the policy file is empty; start from the policy.yaml shipped with socbot"
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,24 @@ def _child(node: yaml.Node, step: PathStep) -> tuple[yaml.Node | None, yaml.Node
     return None
 
 
-def parse_yaml(text: str, source: str) -> YamlDocument:
+def decode_text(raw: bytes, source: str) -> str:
+    """The file's bytes as text (UTF-8, a BOM allowed); PolicyError naming the line if not."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        reason = f"the file is not UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
+        raise PolicyError(reason, file=source, line=line) from error
+
+
+def parse_yaml(text: str, source: str, *, empty_reason: str = EMPTY_POLICY) -> YamlDocument:
+    """One YAML document with its node tree; PolicyError (file, line) for empty text, bad
+    syntax or a duplicate key."""
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
-            raise PolicyError(
-                "the policy file is empty; start from the policy.yaml shipped with socbot",
-                file=source,
-                line=1,
-            )
+            raise PolicyError(empty_reason, file=source, line=1)
         refuse_duplicate_keys(root, source)
         return YamlDocument(loader.construct_document(root), root, source)
     except yaml.MarkedYAMLError as error:

@@ -1,6 +1,7 @@
 """What the vendor normalizer tests share: their fixtures (tests/fixtures/alerts/<source>/),
 other vendors' events to prove detection does not over-reach, a re-spelling of keys as log
-pipelines store them, and JSON strategies for "only AlertRejected, whatever comes in"."""
+pipelines store them, ways to change one part of an event, and JSON strategies with checks for
+"only AlertRejected, whatever comes in"."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -37,6 +39,14 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=25,
 )
+SMALL_JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+SMALL_JSON_VALUES = st.recursive(
+    SMALL_JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 def fixture(source: str, name: str) -> dict[str, Any]:
@@ -46,6 +56,20 @@ def fixture(source: str, name: str) -> dict[str, Any]:
 
 def fixture_names(source: str) -> list[str]:
     return sorted(path.stem for path in (FIXTURES / source).glob("*.json"))
+
+
+def events_of(source: str) -> Callable[[str], dict[str, Any]]:
+    """event(name) for one source's fixture folder: each test module's own reader."""
+
+    def event(name: str) -> dict[str, Any]:
+        return fixture(source, name)
+
+    return event
+
+
+def every_vendor_fixture() -> list[tuple[str, str]]:
+    """(folder, name) for every per-source fixture, this suite's and the other normalizers'."""
+    return sorted((path.parent.name, path.stem) for path in FIXTURES.glob("*/*.json"))
 
 
 def other_vendor_events(source: str) -> list[Any]:
@@ -72,26 +96,39 @@ def _respell(key: str) -> str:
     return "at_sign_" + key[1:].lower() if key.startswith("@") else key.lower()
 
 
+def leaf_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key/index path in value, containers included, for replacing one part of an event."""
+    found: list[tuple[Any, ...]] = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found += leaf_paths(inner, (*prefix, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += leaf_paths(inner, (*prefix, index))
+    return found
+
+
 def without(event: dict[str, Any], *paths: str) -> dict[str, Any]:
     """A deep copy of event with each dotted path removed."""
     changed = copy.deepcopy(event)
     for path in paths:
         *parents, last = path.split(".")
-        holder = changed
-        for step in parents:
-            holder = holder[step]
-        del holder[last]
+        del _holder(changed, parents)[last]
     return changed
 
 
-def replaced(event: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+def replaced(event: dict[str, Any], path: str | tuple[Any, ...], value: Any) -> dict[str, Any]:
+    """A deep copy of event with the value at path (dotted, or a leaf_paths tuple) replaced."""
     changed = copy.deepcopy(event)
-    *parents, last = path.split(".")
-    holder = changed
-    for step in parents:
-        holder = holder[step]
-    holder[last] = value
+    *parents, last = path.split(".") if isinstance(path, str) else path
+    _holder(changed, parents)[last] = value
     return changed
+
+
+def _holder(event: Any, steps: list[Any]) -> Any:
+    for step in steps:
+        event = event[step]
+    return event
 
 
 def assert_alert_or_rejection(normalize: Callable[[Any], Alert], event: Any) -> None:
@@ -103,6 +140,17 @@ def assert_alert_or_rejection(normalize: Callable[[Any], Alert], event: Any) -> 
         return
     assert alert.event_type and alert.title
     assert alert.occurred_at.utcoffset() is not None
+
+
+def normalize_or_reject(module: ModuleType, event: Any) -> Alert | None:
+    """Alert, or None when the normalizer rejected it; any other exception fails the test."""
+    try:
+        alert: Alert = module.normalize(event)
+    except AlertRejected as rejected:
+        assert rejected.source == module.NAME
+        assert rejected.reason
+        return None
+    return alert
 
 
 def rejection(normalize: Callable[[Any], Alert], event: Any) -> AlertRejected:

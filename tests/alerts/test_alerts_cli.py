@@ -111,9 +111,7 @@ def test_normalize_can_take_each_source_from_a_field_of_the_record(
     )
     args = ("alerts", "normalize", str(records), "--field", "event")
     code, out, err = socbot(*args, "--source-field", "platform")
-    assert code == 0 and [Alert.model_validate_json(x).source for x in out.splitlines()] == [
-        "okta"
-    ]
+    assert code == 0 and [Alert.model_validate_json(x).source for x in out.splitlines()] == ["okta"]
     assert f"{records}:2: could not tell which vendor" in err
     assert socbot(*args)[1] == ""  # without the field, neither line can be told
 

@@ -13,23 +13,12 @@ from hypothesis import strategies as st
 from bot.alerts.model import Identity
 from bot.alerts.normalize import normalize_event
 from bot.alerts.sources import aws_cloudtrail
-from tests.alerts.source_checks import (
-    JSON_VALUES,
-    assert_alert_or_rejection,
-    fixture,
-    fixture_names,
-    lowercase_keys,
-    other_vendor_events,
-    rejection,
-    replaced,
-    without,
-)
+from tests.alerts import source_checks as cases
 
 SOURCE = "aws_cloudtrail"
 
 
-def event(name: str) -> dict[str, Any]:
-    return fixture(SOURCE, name)
+event = cases.events_of(SOURCE)
 
 
 def test_create_access_key_names_the_caller_and_the_key_created() -> None:
@@ -57,8 +46,8 @@ def test_create_access_key_names_the_caller_and_the_key_created() -> None:
 
 
 def test_a_key_created_for_oneself_is_named_by_its_id() -> None:
-    own_key = without(event("create_access_key"), "requestParameters", "responseElements")
-    own_key = replaced(
+    own_key = cases.without(event("create_access_key"), "requestParameters", "responseElements")
+    own_key = cases.replaced(
         own_key, "responseElements", {"accessKey": {"accessKeyId": "AKIAEXAMPLEOWNKEY01"}}
     )
     alert = aws_cloudtrail.normalize(own_key)
@@ -84,8 +73,8 @@ def test_failed_console_sign_in() -> None:
     ("verdict", "outcome"), [("Success", "success"), ("Failure", "failure"), ("Maybe", "success")]
 )
 def test_console_sign_in_outcome_follows_the_response(verdict: str, outcome: str) -> None:
-    sign_in = without(event("console_login_failed"), "errorMessage")
-    sign_in = replaced(sign_in, "responseElements", {"ConsoleLogin": verdict})
+    sign_in = cases.without(event("console_login_failed"), "errorMessage")
+    sign_in = cases.replaced(sign_in, "responseElements", {"ConsoleLogin": verdict})
     assert aws_cloudtrail.normalize(sign_in).outcome == outcome
 
 
@@ -145,14 +134,14 @@ def test_eventbridge_envelope_is_read_through_to_the_record() -> None:
     ],
 )
 def test_iam_users_are_people_unless_named_as_machines(user_name: str, kind: str) -> None:
-    changed = replaced(event("create_access_key"), "userIdentity.userName", user_name)
+    changed = cases.replaced(event("create_access_key"), "userIdentity.userName", user_name)
     alert = aws_cloudtrail.normalize(changed)
     assert alert.actor is not None and alert.actor.kind == kind
     assert alert.actor.name == user_name
 
 
 def test_root_is_a_person_and_a_role_session_without_a_person_is_a_service_account() -> None:
-    root = replaced(
+    root = cases.replaced(
         event("create_access_key"),
         "userIdentity",
         {"type": "Root", "principalId": "111122223333", "arn": "arn:aws:iam::111122223333:root"},
@@ -174,62 +163,68 @@ def test_root_is_a_person_and_a_role_session_without_a_person_is_a_service_accou
     ],
 )
 def test_event_time_comes_out_in_utc(written: str, expected: datetime) -> None:
-    alert = aws_cloudtrail.normalize(replaced(event("create_access_key"), "eventTime", written))
+    alert = aws_cloudtrail.normalize(
+        cases.replaced(event("create_access_key"), "eventTime", written)
+    )
     assert alert.occurred_at == expected
     assert alert.occurred_at.utcoffset() is not None and not alert.occurred_at.utcoffset()
 
 
 def test_all_lower_case_keys_read_the_same() -> None:
     original = aws_cloudtrail.normalize(event("sso_add_user_to_group"))
-    respelled = aws_cloudtrail.normalize(lowercase_keys(event("sso_add_user_to_group")))
+    respelled = aws_cloudtrail.normalize(cases.lowercase_keys(event("sso_add_user_to_group")))
     assert respelled.model_dump(exclude={"raw"}) == original.model_dump(exclude={"raw"})
 
 
-@pytest.mark.parametrize("name", fixture_names(SOURCE))
+@pytest.mark.parametrize("name", cases.fixture_names(SOURCE))
 def test_detected_without_naming_the_source(name: str) -> None:
     assert normalize_event(event(name)).source == SOURCE
 
 
 def test_does_not_claim_other_vendors_events() -> None:
-    others = other_vendor_events(SOURCE)
+    others = cases.other_vendor_events(SOURCE)
     assert len(others) >= 8
     assert [other for other in others if aws_cloudtrail.matches(other)] == []
 
 
 def test_event_without_time_is_rejected() -> None:
-    problem = rejection(aws_cloudtrail.normalize, without(event("create_access_key"), "eventTime"))
+    problem = cases.rejection(
+        aws_cloudtrail.normalize, cases.without(event("create_access_key"), "eventTime")
+    )
     assert problem.source == SOURCE
     assert "time" in problem.reason
 
 
 def test_unreadable_time_is_rejected() -> None:
-    unreadable = replaced(event("create_access_key"), "eventTime", "yesterday-ish")
-    assert "time" in rejection(aws_cloudtrail.normalize, unreadable).reason
+    unreadable = cases.replaced(event("create_access_key"), "eventTime", "yesterday-ish")
+    assert "time" in cases.rejection(aws_cloudtrail.normalize, unreadable).reason
 
 
 def test_record_without_event_name_is_rejected() -> None:
-    problem = rejection(aws_cloudtrail.normalize, without(event("create_access_key"), "eventName"))
+    problem = cases.rejection(
+        aws_cloudtrail.normalize, cases.without(event("create_access_key"), "eventName")
+    )
     assert "eventName" in problem.reason
 
 
 @pytest.mark.parametrize("shape", [[], "CreateAccessKey", 42, None])
 def test_non_objects_are_rejected(shape: Any) -> None:
-    assert "JSON object" in rejection(aws_cloudtrail.normalize, shape).reason
+    assert "JSON object" in cases.rejection(aws_cloudtrail.normalize, shape).reason
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.text(max_size=16), JSON_VALUES, max_size=6))
+@given(st.dictionaries(st.text(max_size=16), cases.JSON_VALUES, max_size=6))
 def test_arbitrary_json_gives_an_alert_or_a_typed_rejection(garbage: dict[str, Any]) -> None:
-    assert_alert_or_rejection(aws_cloudtrail.normalize, garbage)
+    cases.assert_alert_or_rejection(aws_cloudtrail.normalize, garbage)
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.sampled_from(fixture_names(SOURCE)),
+    st.sampled_from(cases.fixture_names(SOURCE)),
     st.sampled_from(
         ["userIdentity", "requestParameters", "responseElements", "eventName", "eventTime"]
     ),
-    JSON_VALUES,
+    cases.JSON_VALUES,
 )
 def test_odd_values_in_real_fields_give_an_alert_or_a_typed_rejection(
     name: str, field: str, value: Any
@@ -237,4 +232,4 @@ def test_odd_values_in_real_fields_give_an_alert_or_a_typed_rejection(
     record = event(name)
     holder = record.get("detail", record)
     holder[field] = value
-    assert_alert_or_rejection(aws_cloudtrail.normalize, record)
+    cases.assert_alert_or_rejection(aws_cloudtrail.normalize, record)

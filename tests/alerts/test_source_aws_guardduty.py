@@ -13,23 +13,12 @@ from hypothesis import strategies as st
 from bot.alerts.model import Geo, Identity
 from bot.alerts.normalize import normalize_event
 from bot.alerts.sources import aws_guardduty
-from tests.alerts.source_checks import (
-    JSON_VALUES,
-    assert_alert_or_rejection,
-    fixture,
-    fixture_names,
-    lowercase_keys,
-    other_vendor_events,
-    rejection,
-    replaced,
-    without,
-)
+from tests.alerts import source_checks as cases
 
 SOURCE = "aws_guardduty"
 
 
-def event(name: str) -> dict[str, Any]:
-    return fixture(SOURCE, name)
+event = cases.events_of(SOURCE)
 
 
 def test_tor_caller_finding_names_the_user_the_key_and_where_it_came_from() -> None:
@@ -105,8 +94,8 @@ def test_instance_finding_targets_the_instance_and_keeps_the_remote_ip() -> None
 
 
 def test_affected_role_is_the_target_when_no_key_is_named() -> None:
-    finding = without(event("eventbridge_credential_exfiltration"), "detail.resource")
-    finding = replaced(
+    finding = cases.without(event("eventbridge_credential_exfiltration"), "detail.resource")
+    finding = cases.replaced(
         finding,
         "detail.service.action.awsApiCallAction.affectedResources",
         {"AWS::IAM::Role": "arn:aws:iam::111122223333:role/app-ec2-role"},
@@ -142,31 +131,33 @@ def test_affected_role_is_the_target_when_no_key_is_named() -> None:
 )
 def test_severity_bands(value: Any, severity: str) -> None:
     assert (
-        aws_guardduty.normalize(replaced(event("tor_caller"), "severity", value)).vendor_severity
+        aws_guardduty.normalize(
+            cases.replaced(event("tor_caller"), "severity", value)
+        ).vendor_severity
         == severity
     )
 
 
 def test_finding_without_last_seen_falls_back_to_updated_at_in_utc() -> None:
-    finding = without(event("tor_caller"), "service.eventLastSeen")
-    finding = replaced(finding, "updatedAt", "2025-06-02T05:18:40.109+02:00")
+    finding = cases.without(event("tor_caller"), "service.eventLastSeen")
+    finding = cases.replaced(finding, "updatedAt", "2025-06-02T05:18:40.109+02:00")
     alert = aws_guardduty.normalize(finding)
     assert alert.occurred_at == datetime(2025, 6, 2, 3, 18, 40, 109000, tzinfo=UTC)
 
 
 def test_all_lower_case_keys_read_the_same() -> None:
     original = aws_guardduty.normalize(event("tor_caller"))
-    respelled = aws_guardduty.normalize(lowercase_keys(event("tor_caller")))
+    respelled = aws_guardduty.normalize(cases.lowercase_keys(event("tor_caller")))
     assert respelled.model_dump(exclude={"raw"}) == original.model_dump(exclude={"raw"})
 
 
-@pytest.mark.parametrize("name", fixture_names(SOURCE))
+@pytest.mark.parametrize("name", cases.fixture_names(SOURCE))
 def test_detected_without_naming_the_source(name: str) -> None:
     assert normalize_event(event(name)).source == SOURCE
 
 
 def test_does_not_claim_other_vendors_events() -> None:
-    others = other_vendor_events(SOURCE)
+    others = cases.other_vendor_events(SOURCE)
     assert len(others) >= 8
     assert [other for other in others if aws_guardduty.matches(other)] == []
 
@@ -181,32 +172,37 @@ def test_cloudtrail_record_of_a_guardduty_api_call_is_not_a_finding() -> None:
 
 
 def test_finding_without_any_time_is_rejected() -> None:
-    timeless = without(event("tor_caller"), "service.eventLastSeen", "updatedAt", "createdAt")
-    problem = rejection(aws_guardduty.normalize, timeless)
+    timeless = cases.without(event("tor_caller"), "service.eventLastSeen", "updatedAt", "createdAt")
+    problem = cases.rejection(aws_guardduty.normalize, timeless)
     assert problem.source == SOURCE
     assert "time" in problem.reason
 
 
 def test_finding_without_type_is_rejected() -> None:
-    assert "type" in rejection(aws_guardduty.normalize, without(event("tor_caller"), "type")).reason
+    assert (
+        "type"
+        in cases.rejection(
+            aws_guardduty.normalize, cases.without(event("tor_caller"), "type")
+        ).reason
+    )
 
 
 @pytest.mark.parametrize("shape", [[], "finding", 3.5, None])
 def test_non_objects_are_rejected(shape: Any) -> None:
-    assert "JSON object" in rejection(aws_guardduty.normalize, shape).reason
+    assert "JSON object" in cases.rejection(aws_guardduty.normalize, shape).reason
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.text(max_size=16), JSON_VALUES, max_size=6))
+@given(st.dictionaries(st.text(max_size=16), cases.JSON_VALUES, max_size=6))
 def test_arbitrary_json_gives_an_alert_or_a_typed_rejection(garbage: dict[str, Any]) -> None:
-    assert_alert_or_rejection(aws_guardduty.normalize, garbage)
+    cases.assert_alert_or_rejection(aws_guardduty.normalize, garbage)
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.sampled_from(fixture_names(SOURCE)),
+    st.sampled_from(cases.fixture_names(SOURCE)),
     st.sampled_from(["resource", "service", "severity", "title", "type", "updatedAt"]),
-    JSON_VALUES,
+    cases.JSON_VALUES,
 )
 def test_odd_values_in_real_fields_give_an_alert_or_a_typed_rejection(
     name: str, field: str, value: Any
@@ -214,4 +210,4 @@ def test_odd_values_in_real_fields_give_an_alert_or_a_typed_rejection(
     finding = event(name)
     holder = finding.get("detail", finding)
     holder[field] = value
-    assert_alert_or_rejection(aws_guardduty.normalize, finding)
+    cases.assert_alert_or_rejection(aws_guardduty.normalize, finding)

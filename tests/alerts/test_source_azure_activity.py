@@ -13,16 +13,7 @@ from hypothesis import strategies as st
 from bot.alerts.model import AlertRejected, Identity
 from bot.alerts.normalize import normalize_event
 from bot.alerts.sources import azure_activity
-from tests.alerts.source_cases import (
-    every_vendor_fixture,
-    fixture,
-    fixture_names,
-    json_values,
-    leaf_paths,
-    normalize_or_reject,
-    replaced,
-    without,
-)
+from tests.alerts import source_checks as cases
 
 SOURCE = "azure_activity"
 ROLE_ASSIGNMENT = (
@@ -31,8 +22,7 @@ ROLE_ASSIGNMENT = (
 )
 
 
-def event(name: str) -> dict[str, Any]:
-    return fixture(SOURCE, name)
+event = cases.events_of(SOURCE)
 
 
 def test_role_assignment_by_a_person() -> None:
@@ -92,7 +82,7 @@ def test_storage_request_signed_with_a_sas_token() -> None:
 
 
 def test_a_caller_guid_without_claims_is_kept_as_an_unknown_principal() -> None:
-    record = without(event("rest_shape_policy_delete"), "claims")
+    record = cases.without(event("rest_shape_policy_delete"), "claims")
     record["caller"] = "6f5e4d3c-2b1a-4098-f7e6-d5c4b3a29180"
     alert = azure_activity.normalize(record)
     assert alert.actor == Identity(
@@ -100,18 +90,18 @@ def test_a_caller_guid_without_claims_is_kept_as_an_unknown_principal() -> None:
     )
 
 
-@pytest.mark.parametrize("name", fixture_names(SOURCE))
+@pytest.mark.parametrize("name", cases.fixture_names(SOURCE))
 def test_detection_picks_azure_activity(name: str) -> None:
     assert normalize_event(event(name)).source == "azure_activity"
 
 
-@pytest.mark.parametrize(("folder", "name"), every_vendor_fixture())
+@pytest.mark.parametrize(("folder", "name"), cases.every_vendor_fixture())
 def test_matches_only_azure_activity_events(folder: str, name: str) -> None:
-    assert azure_activity.matches(fixture(folder, name)) is (folder == SOURCE)
+    assert azure_activity.matches(cases.fixture(folder, name)) is (folder == SOURCE)
 
 
 def test_an_entra_sign_in_envelope_is_not_activity() -> None:
-    sign_in = fixture("entra_id", "signin_mfa_required_risky")
+    sign_in = cases.fixture("entra_id", "signin_mfa_required_risky")
     assert not azure_activity.matches(sign_in)
     assert normalize_event(sign_in).source == "entra_id"
 
@@ -121,7 +111,7 @@ def test_an_entra_sign_in_envelope_is_not_activity() -> None:
     [("role_assignment_write", ("time",)), ("rest_shape_policy_delete", ("eventTimestamp",))],
 )
 def test_missing_time_is_a_typed_rejection(name: str, paths: tuple[str, ...]) -> None:
-    record = without(event(name), *paths)
+    record = cases.without(event(name), *paths)
     assert azure_activity.matches(record)  # still recognised, so the reason names the time
     with pytest.raises(AlertRejected, match="time") as caught:
         normalize_event(record, require_event_time=True)
@@ -136,13 +126,15 @@ def test_wrong_shapes_are_rejected(shape: Any) -> None:
     assert caught.value.source == "azure_activity"
 
 
-CASES = [(name, path) for name in fixture_names(SOURCE) for path in leaf_paths(event(name))]
+CASES = [
+    (name, path) for name in cases.fixture_names(SOURCE) for path in cases.leaf_paths(event(name))
+]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=st.sampled_from(CASES), value=json_values)
+@given(case=st.sampled_from(CASES), value=cases.SMALL_JSON_VALUES)
 def test_any_field_of_any_type_ends_in_an_alert_or_a_rejection(
     case: tuple[str, Any], value: Any
 ) -> None:
     name, path = case
-    normalize_or_reject(azure_activity, replaced(event(name), path, value))
+    cases.normalize_or_reject(azure_activity, cases.replaced(event(name), path, value))

@@ -13,23 +13,13 @@ from hypothesis import strategies as st
 from bot.alerts.model import AlertRejected, Identity
 from bot.alerts.normalize import normalize_event
 from bot.alerts.sources import crowdstrike
-from tests.alerts.source_cases import (
-    every_vendor_fixture,
-    fixture,
-    fixture_names,
-    json_values,
-    leaf_paths,
-    normalize_or_reject,
-    replaced,
-    without,
-)
+from tests.alerts import source_checks as cases
 
 SOURCE = "crowdstrike"
 CUSTOMER = "5e1d7c3b9a2f4e6d8c0b1a3f5e7d9c2b"
 
 
-def event(name: str) -> dict[str, Any]:
-    return fixture(SOURCE, name)
+event = cases.events_of(SOURCE)
 
 
 def test_api_client_creation_audit() -> None:
@@ -104,14 +94,14 @@ def test_severity_scales(severity: Any, expected: str) -> None:
     assert crowdstrike.normalize(record).vendor_severity == expected
 
 
-@pytest.mark.parametrize("name", fixture_names(SOURCE))
+@pytest.mark.parametrize("name", cases.fixture_names(SOURCE))
 def test_detection_picks_crowdstrike(name: str) -> None:
     assert normalize_event(event(name)).source == "crowdstrike"
 
 
-@pytest.mark.parametrize(("folder", "name"), every_vendor_fixture())
+@pytest.mark.parametrize(("folder", "name"), cases.every_vendor_fixture())
 def test_matches_only_crowdstrike_events(folder: str, name: str) -> None:
-    assert crowdstrike.matches(fixture(folder, name)) is (folder == SOURCE)
+    assert crowdstrike.matches(cases.fixture(folder, name)) is (folder == SOURCE)
 
 
 def test_metadata_without_stream_fields_is_not_crowdstrike() -> None:
@@ -120,7 +110,7 @@ def test_metadata_without_stream_fields_is_not_crowdstrike() -> None:
 
 
 def test_missing_time_is_a_typed_rejection() -> None:
-    record = without(
+    record = cases.without(
         event("auth_activity_api_client_created"),
         "event.UTCTimestamp",
         "metadata.eventCreationTime",
@@ -141,13 +131,15 @@ def test_wrong_shapes_are_rejected(shape: Any) -> None:
     assert caught.value.source == "crowdstrike"
 
 
-CASES = [(name, path) for name in fixture_names(SOURCE) for path in leaf_paths(event(name))]
+CASES = [
+    (name, path) for name in cases.fixture_names(SOURCE) for path in cases.leaf_paths(event(name))
+]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=st.sampled_from(CASES), value=json_values)
+@given(case=st.sampled_from(CASES), value=cases.SMALL_JSON_VALUES)
 def test_any_field_of_any_type_ends_in_an_alert_or_a_rejection(
     case: tuple[str, Any], value: Any
 ) -> None:
     name, path = case
-    normalize_or_reject(crowdstrike, replaced(event(name), path, value))
+    cases.normalize_or_reject(crowdstrike, cases.replaced(event(name), path, value))

@@ -13,22 +13,12 @@ from hypothesis import strategies as st
 from bot.alerts.model import AlertRejected, Geo, Identity
 from bot.alerts.normalize import normalize_event
 from bot.alerts.sources import azure_activity, entra_id
-from tests.alerts.source_cases import (
-    every_vendor_fixture,
-    fixture,
-    fixture_names,
-    json_values,
-    leaf_paths,
-    normalize_or_reject,
-    replaced,
-    without,
-)
+from tests.alerts import source_checks as cases
 
 SOURCE = "entra_id"
 
 
-def event(name: str) -> dict[str, Any]:
-    return fixture(SOURCE, name)
+event = cases.events_of(SOURCE)
 
 
 def test_risky_sign_in_in_the_diagnostic_envelope() -> None:
@@ -164,20 +154,20 @@ def test_security_alert_evidence() -> None:
     assert alert.occurred_at == datetime(2025, 8, 14, 22, 5, 37, 112000, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("name", fixture_names(SOURCE))
+@pytest.mark.parametrize("name", cases.fixture_names(SOURCE))
 def test_detection_picks_entra(name: str) -> None:
     assert normalize_event(event(name)).source == "entra_id"
 
 
-@pytest.mark.parametrize(("folder", "name"), every_vendor_fixture())
+@pytest.mark.parametrize(("folder", "name"), cases.every_vendor_fixture())
 def test_matches_only_entra_events(folder: str, name: str) -> None:
-    shown = fixture(folder, name)
+    shown = cases.fixture(folder, name)
     assert entra_id.matches(shown) is (folder == SOURCE)
     assert not (entra_id.matches(shown) and azure_activity.matches(shown))
 
 
 def test_an_azure_activity_envelope_is_not_entra() -> None:
-    assert not entra_id.matches(fixture("azure_activity", "role_assignment_write"))
+    assert not entra_id.matches(cases.fixture("azure_activity", "role_assignment_write"))
     unrelated = {"time": "2025-01-01T00:00:00Z", "operationName": "x", "category": "Policy"}
     assert not entra_id.matches(unrelated)
 
@@ -196,7 +186,7 @@ def test_an_azure_activity_envelope_is_not_entra() -> None:
 )  # fmt: skip
 def test_missing_time_is_a_typed_rejection(name: str, time_paths: tuple[str, ...]) -> None:
     with pytest.raises(AlertRejected, match="time") as caught:
-        entra_id.normalize(without(event(name), *time_paths))
+        entra_id.normalize(cases.without(event(name), *time_paths))
     assert caught.value.source == "entra_id"
 
 
@@ -214,13 +204,15 @@ def test_wrong_shapes_are_rejected(shape: Any) -> None:
     assert caught.value.source == "entra_id"
 
 
-CASES = [(name, path) for name in fixture_names(SOURCE) for path in leaf_paths(event(name))]
+CASES = [
+    (name, path) for name in cases.fixture_names(SOURCE) for path in cases.leaf_paths(event(name))
+]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=st.sampled_from(CASES), value=json_values)
+@given(case=st.sampled_from(CASES), value=cases.SMALL_JSON_VALUES)
 def test_any_field_of_any_type_ends_in_an_alert_or_a_rejection(
     case: tuple[str, Any], value: Any
 ) -> None:
     name, path = case
-    normalize_or_reject(entra_id, replaced(event(name), path, value))
+    cases.normalize_or_reject(entra_id, cases.replaced(event(name), path, value))

@@ -13,23 +13,12 @@ from hypothesis import strategies as st
 from bot.alerts.model import Identity
 from bot.alerts.normalize import normalize_event
 from bot.alerts.sources import gcp
-from tests.alerts.source_checks import (
-    JSON_VALUES,
-    assert_alert_or_rejection,
-    fixture,
-    fixture_names,
-    lowercase_keys,
-    other_vendor_events,
-    rejection,
-    replaced,
-    without,
-)
+from tests.alerts import source_checks as cases
 
 SOURCE = "gcp"
 
 
-def event(name: str) -> dict[str, Any]:
-    return fixture(SOURCE, name)
+event = cases.events_of(SOURCE)
 
 
 def test_iam_policy_change_targets_the_member_added() -> None:
@@ -75,9 +64,11 @@ def test_service_account_key_creation_by_a_service_account() -> None:
 
 
 def test_service_account_in_resource_name_is_the_target() -> None:
-    token = replaced(event("create_service_account_key"), "protoPayload.methodName", "SignJwt")
-    token = without(token, "protoPayload.response")
-    token = replaced(
+    token = cases.replaced(
+        event("create_service_account_key"), "protoPayload.methodName", "SignJwt"
+    )
+    token = cases.without(token, "protoPayload.response")
+    token = cases.replaced(
         token, "protoPayload.resourceName", "projects/-/serviceAccounts/104857600123456789012"
     )
     alert = gcp.normalize(token)
@@ -114,11 +105,11 @@ def test_denied_call_is_a_failure_with_the_status_name() -> None:
 def test_outcome_from_status_then_permission_checks(
     status: dict[str, Any] | None, grants: list[bool], outcome: str
 ) -> None:
-    entry = without(event("set_iam_policy_external_owner"), "protoPayload.status")
+    entry = cases.without(event("set_iam_policy_external_owner"), "protoPayload.status")
     if status is not None:
-        entry = replaced(entry, "protoPayload.status", status)
+        entry = cases.replaced(entry, "protoPayload.status", status)
     checks = [{"permission": "x.y.z", "granted": granted} for granted in grants]
-    entry = replaced(entry, "protoPayload.authorizationInfo", checks)
+    entry = cases.replaced(entry, "protoPayload.authorizationInfo", checks)
     assert gcp.normalize(entry).outcome == outcome
 
 
@@ -184,86 +175,86 @@ def test_titles_use_a_short_method_name(method: str, short: str) -> None:
     ],
 )
 def test_log_severity_mapping(written: str, severity: str) -> None:
-    entry = replaced(event("set_iam_policy_external_owner"), "severity", written)
+    entry = cases.replaced(event("set_iam_policy_external_owner"), "severity", written)
     assert gcp.normalize(entry).vendor_severity == severity
 
 
 def test_pipeline_spellings_read_the_same() -> None:
     """Lower-cased keys, "at_sign_type" for "@type" and "callerIP" for "callerIp"."""
     original = gcp.normalize(event("create_service_account_key"))
-    respelled = gcp.normalize(lowercase_keys(event("create_service_account_key")))
+    respelled = gcp.normalize(cases.lowercase_keys(event("create_service_account_key")))
     assert respelled.model_dump(exclude={"raw"}) == original.model_dump(exclude={"raw"})
     assert respelled.raw["protopayload"]["at_sign_type"].endswith("AuditLog")
 
 
 def test_time_in_another_zone_comes_out_in_utc() -> None:
-    entry = replaced(
+    entry = cases.replaced(
         event("set_iam_policy_external_owner"), "timestamp", "2025-08-21T19:40:05.5+02:00"
     )
     assert gcp.normalize(entry).occurred_at == datetime(2025, 8, 21, 17, 40, 5, 500000, tzinfo=UTC)
 
 
 def test_request_time_stands_in_for_a_missing_timestamp() -> None:
-    entry = without(event("set_iam_policy_external_owner"), "timestamp")
+    entry = cases.without(event("set_iam_policy_external_owner"), "timestamp")
     assert gcp.normalize(entry).occurred_at == datetime(2025, 8, 21, 17, 40, 5, 118302, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("name", fixture_names(SOURCE))
+@pytest.mark.parametrize("name", cases.fixture_names(SOURCE))
 def test_detected_without_naming_the_source(name: str) -> None:
     assert normalize_event(event(name)).source == SOURCE
 
 
 def test_does_not_claim_other_vendors_events() -> None:
-    others = other_vendor_events(SOURCE)
+    others = cases.other_vendor_events(SOURCE)
     assert len(others) >= 8
     assert [other for other in others if gcp.matches(other)] == []
 
 
 def test_entry_without_time_is_rejected() -> None:
-    entry = without(
+    entry = cases.without(
         event("set_iam_policy_external_owner"),
         "timestamp",
         "protoPayload.requestMetadata.requestAttributes.time",
     )
-    problem = rejection(gcp.normalize, entry)
+    problem = cases.rejection(gcp.normalize, entry)
     assert problem.source == SOURCE
     assert "time" in problem.reason
 
 
 def test_entry_without_method_or_permission_is_rejected() -> None:
-    entry = without(
+    entry = cases.without(
         event("set_iam_policy_external_owner"),
         "protoPayload.methodName",
         "protoPayload.authorizationInfo",
     )
-    assert "methodName" in rejection(gcp.normalize, entry).reason
+    assert "methodName" in cases.rejection(gcp.normalize, entry).reason
 
 
 def test_permission_names_the_action_when_method_is_missing() -> None:
-    entry = without(event("set_iam_policy_external_owner"), "protoPayload.methodName")
+    entry = cases.without(event("set_iam_policy_external_owner"), "protoPayload.methodName")
     assert gcp.normalize(entry).event_type == "resourcemanager.projects.setIamPolicy"
 
 
 @pytest.mark.parametrize("payload", ["SetIamPolicy", ["x"], None])
 def test_entry_whose_payload_is_not_an_object_is_rejected(payload: Any) -> None:
-    entry = replaced(event("set_iam_policy_external_owner"), "protoPayload", payload)
-    assert "protoPayload" in rejection(gcp.normalize, entry).reason
+    entry = cases.replaced(event("set_iam_policy_external_owner"), "protoPayload", payload)
+    assert "protoPayload" in cases.rejection(gcp.normalize, entry).reason
 
 
 @pytest.mark.parametrize("shape", [[], "entry", 7, None])
 def test_non_objects_are_rejected(shape: Any) -> None:
-    assert "JSON object" in rejection(gcp.normalize, shape).reason
+    assert "JSON object" in cases.rejection(gcp.normalize, shape).reason
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.text(max_size=16), JSON_VALUES, max_size=6))
+@given(st.dictionaries(st.text(max_size=16), cases.JSON_VALUES, max_size=6))
 def test_arbitrary_json_gives_an_alert_or_a_typed_rejection(garbage: dict[str, Any]) -> None:
-    assert_alert_or_rejection(gcp.normalize, garbage)
+    cases.assert_alert_or_rejection(gcp.normalize, garbage)
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.sampled_from(fixture_names(SOURCE)),
+    st.sampled_from(cases.fixture_names(SOURCE)),
     st.sampled_from(
         [
             "authenticationInfo",
@@ -276,11 +267,11 @@ def test_arbitrary_json_gives_an_alert_or_a_typed_rejection(garbage: dict[str, A
             "requestMetadata",
         ]
     ),
-    JSON_VALUES,
+    cases.JSON_VALUES,
 )
 def test_odd_values_in_real_fields_give_an_alert_or_a_typed_rejection(
     name: str, field: str, value: Any
 ) -> None:
     entry = event(name)
     entry["protoPayload"][field] = value
-    assert_alert_or_rejection(gcp.normalize, entry)
+    cases.assert_alert_or_rejection(gcp.normalize, entry)

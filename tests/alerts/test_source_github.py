@@ -13,23 +13,12 @@ from hypothesis import strategies as st
 from bot.alerts.model import Geo, Identity
 from bot.alerts.normalize import normalize_event
 from bot.alerts.sources import github
-from tests.alerts.source_checks import (
-    JSON_VALUES,
-    assert_alert_or_rejection,
-    fixture,
-    fixture_names,
-    lowercase_keys,
-    other_vendor_events,
-    rejection,
-    replaced,
-    without,
-)
+from tests.alerts import source_checks as cases
 
 SOURCE = "github"
 
 
-def event(name: str) -> dict[str, Any]:
-    return fixture(SOURCE, name)
+event = cases.events_of(SOURCE)
 
 
 def test_member_added_to_the_org() -> None:
@@ -84,9 +73,9 @@ def test_app_bot_is_an_oauth_app_acting_on_a_repository() -> None:
     ],
 )
 def test_actor_kinds(login: str, access_type: str | None, kind: str) -> None:
-    changed = replaced(event("org_add_member"), "actor", login)
-    changed = replaced(changed, "programmatic_access_type", access_type)
-    changed = replaced(changed, "actor_is_bot", False)
+    changed = cases.replaced(event("org_add_member"), "actor", login)
+    changed = cases.replaced(changed, "programmatic_access_type", access_type)
+    changed = cases.replaced(changed, "actor_is_bot", False)
     alert = github.normalize(changed)
     assert alert.actor is not None and alert.actor.kind == kind
 
@@ -100,17 +89,19 @@ def test_actor_kinds(login: str, access_type: str | None, kind: str) -> None:
     ],
 )
 def test_target_without_a_user_falls_back_by_category(action: str, target: Identity) -> None:
-    changed = replaced(event("org_add_member"), "action", action)
-    changed = replaced(changed, "repo", "example-org/new-service")
+    changed = cases.replaced(event("org_add_member"), "action", action)
+    changed = cases.replaced(changed, "repo", "example-org/new-service")
     if action != "team.add_member":
-        changed = without(changed, "user", "user_id")
+        changed = cases.without(changed, "user", "user_id")
     else:
-        changed = without(changed, "user_id")
+        changed = cases.without(changed, "user_id")
     assert github.normalize(changed).target == target
 
 
 def test_saml_name_id_is_kept_as_the_actor_email() -> None:
-    changed = replaced(event("org_add_member"), "external_identity_nameid", "dana@example.com")
+    changed = cases.replaced(
+        event("org_add_member"), "external_identity_nameid", "dana@example.com"
+    )
     actor = github.normalize(changed).actor
     assert actor is not None and actor.email == "dana@example.com"
     assert actor.name == "dana-owner"
@@ -119,18 +110,18 @@ def test_saml_name_id_is_kept_as_the_actor_email() -> None:
 def test_keys_spelled_by_a_pipeline_read_the_same() -> None:
     """Lower-cased keys and "at_sign_timestamp" for "@timestamp"."""
     original = github.normalize(event("bot_git_push"))
-    respelled = github.normalize(lowercase_keys(event("bot_git_push")))
+    respelled = github.normalize(cases.lowercase_keys(event("bot_git_push")))
     assert respelled.model_dump(exclude={"raw"}) == original.model_dump(exclude={"raw"})
     assert "at_sign_timestamp" in respelled.raw
 
 
-@pytest.mark.parametrize("name", fixture_names(SOURCE))
+@pytest.mark.parametrize("name", cases.fixture_names(SOURCE))
 def test_detected_without_naming_the_source(name: str) -> None:
     assert normalize_event(event(name)).source == SOURCE
 
 
 def test_does_not_claim_other_vendors_events() -> None:
-    others = other_vendor_events(SOURCE)
+    others = cases.other_vendor_events(SOURCE)
     assert len(others) >= 8
     assert [other for other in others if github.matches(other)] == []
 
@@ -143,8 +134,8 @@ def test_does_not_claim_action_logs_without_a_login_actor() -> None:
 
 
 def test_event_without_time_is_rejected() -> None:
-    problem = rejection(
-        github.normalize, without(event("org_add_member"), "@timestamp", "created_at")
+    problem = cases.rejection(
+        github.normalize, cases.without(event("org_add_member"), "@timestamp", "created_at")
     )
     assert problem.source == SOURCE
     assert "time" in problem.reason
@@ -152,30 +143,33 @@ def test_event_without_time_is_rejected() -> None:
 
 def test_event_without_action_is_rejected() -> None:
     assert (
-        "action" in rejection(github.normalize, without(event("org_add_member"), "action")).reason
+        "action"
+        in cases.rejection(
+            github.normalize, cases.without(event("org_add_member"), "action")
+        ).reason
     )
 
 
 @pytest.mark.parametrize("shape", [[], "org.add_member", 1, None])
 def test_non_objects_are_rejected(shape: Any) -> None:
-    assert "JSON object" in rejection(github.normalize, shape).reason
+    assert "JSON object" in cases.rejection(github.normalize, shape).reason
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.text(max_size=16), JSON_VALUES, max_size=6))
+@given(st.dictionaries(st.text(max_size=16), cases.JSON_VALUES, max_size=6))
 def test_arbitrary_json_gives_an_alert_or_a_typed_rejection(garbage: dict[str, Any]) -> None:
-    assert_alert_or_rejection(github.normalize, garbage)
+    cases.assert_alert_or_rejection(github.normalize, garbage)
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.sampled_from(fixture_names(SOURCE)),
+    st.sampled_from(cases.fixture_names(SOURCE)),
     st.sampled_from(["actor", "user", "action", "@timestamp", "actor_location", "actor_ip"]),
-    JSON_VALUES,
+    cases.JSON_VALUES,
 )
 def test_odd_values_in_real_fields_give_an_alert_or_a_typed_rejection(
     name: str, field: str, value: Any
 ) -> None:
     record = event(name)
     record[field] = value
-    assert_alert_or_rejection(github.normalize, record)
+    cases.assert_alert_or_rejection(github.normalize, record)

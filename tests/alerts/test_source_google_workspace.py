@@ -13,23 +13,13 @@ from hypothesis import strategies as st
 from bot.alerts.model import AlertRejected, Geo, Identity
 from bot.alerts.normalize import normalize_event
 from bot.alerts.sources import google_workspace
-from tests.alerts.source_cases import (
-    every_vendor_fixture,
-    fixture,
-    fixture_names,
-    json_values,
-    leaf_paths,
-    normalize_or_reject,
-    replaced,
-    without,
-)
+from tests.alerts import source_checks as cases
 
 SOURCE = "google_workspace"
 CLIENT_ID = "492817365012-k3j5h7g9f1d2s4a6q8w0e1r3t5y7u9i0.apps.googleusercontent.com"
 
 
-def event(name: str) -> dict[str, Any]:
-    return fixture(SOURCE, name)
+event = cases.events_of(SOURCE)
 
 
 def test_token_authorize_targets_the_oauth_app() -> None:
@@ -83,14 +73,14 @@ def test_key_caller_is_a_service_account() -> None:
     assert alert.source_ip is None
 
 
-@pytest.mark.parametrize("name", fixture_names(SOURCE))
+@pytest.mark.parametrize("name", cases.fixture_names(SOURCE))
 def test_detection_picks_google_workspace(name: str) -> None:
     assert normalize_event(event(name)).source == "google_workspace"
 
 
-@pytest.mark.parametrize(("folder", "name"), every_vendor_fixture())
+@pytest.mark.parametrize(("folder", "name"), cases.every_vendor_fixture())
 def test_matches_only_workspace_events(folder: str, name: str) -> None:
-    assert google_workspace.matches(fixture(folder, name)) is (folder == SOURCE)
+    assert google_workspace.matches(cases.fixture(folder, name)) is (folder == SOURCE)
 
 
 def test_an_id_string_or_a_string_actor_is_not_workspace() -> None:
@@ -102,7 +92,7 @@ def test_an_id_string_or_a_string_actor_is_not_workspace() -> None:
 
 @pytest.mark.parametrize("name", ["admin_assign_role", "login_failure_flattened"])
 def test_missing_time_is_a_typed_rejection(name: str) -> None:
-    record = without(event(name), "id.time")
+    record = cases.without(event(name), "id.time")
     assert google_workspace.matches(record)
     with pytest.raises(AlertRejected, match="time") as caught:
         normalize_event(record, require_event_time=True)
@@ -111,7 +101,7 @@ def test_missing_time_is_a_typed_rejection(name: str) -> None:
 
 
 def test_activity_without_an_event_name_is_rejected() -> None:
-    record = without(event("admin_assign_role"), "events")
+    record = cases.without(event("admin_assign_role"), "events")
     with pytest.raises(AlertRejected, match="event name"):
         google_workspace.normalize(record)
 
@@ -122,13 +112,15 @@ def test_non_objects_are_rejected(shape: Any) -> None:
         google_workspace.normalize(shape)
 
 
-CASES = [(name, path) for name in fixture_names(SOURCE) for path in leaf_paths(event(name))]
+CASES = [
+    (name, path) for name in cases.fixture_names(SOURCE) for path in cases.leaf_paths(event(name))
+]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=st.sampled_from(CASES), value=json_values)
+@given(case=st.sampled_from(CASES), value=cases.SMALL_JSON_VALUES)
 def test_any_field_of_any_type_ends_in_an_alert_or_a_rejection(
     case: tuple[str, Any], value: Any
 ) -> None:
     name, path = case
-    normalize_or_reject(google_workspace, replaced(event(name), path, value))
+    cases.normalize_or_reject(google_workspace, cases.replaced(event(name), path, value))

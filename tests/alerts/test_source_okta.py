@@ -12,22 +12,12 @@ from hypothesis import strategies as st
 from bot.alerts.model import AlertRejected, Geo, Identity
 from bot.alerts.normalize import normalize_event
 from bot.alerts.sources import okta
-from tests.alerts.source_cases import (
-    every_vendor_fixture,
-    fixture,
-    fixture_names,
-    json_values,
-    leaf_paths,
-    normalize_or_reject,
-    replaced,
-    without,
-)
+from tests.alerts import source_checks as cases
 
 SOURCE = "okta"
 
 
-def event(name: str) -> dict[str, Any]:
-    return fixture(SOURCE, name)
+event = cases.events_of(SOURCE)
 
 
 def test_push_denial_reads_every_field() -> None:
@@ -99,15 +89,15 @@ def test_an_ip_address_actor_supplies_the_source_ip() -> None:
     assert alert.actor == Identity(kind="unknown", provider_id="192.0.2.9")
 
 
-@pytest.mark.parametrize("name", fixture_names(SOURCE))
+@pytest.mark.parametrize("name", cases.fixture_names(SOURCE))
 def test_detection_picks_okta(name: str) -> None:
     alert = normalize_event(event(name))
     assert alert.source == "okta"
 
 
-@pytest.mark.parametrize(("folder", "name"), every_vendor_fixture())
+@pytest.mark.parametrize(("folder", "name"), cases.every_vendor_fixture())
 def test_matches_only_okta_events(folder: str, name: str) -> None:
-    assert okta.matches(fixture(folder, name)) is (folder == SOURCE)
+    assert okta.matches(cases.fixture(folder, name)) is (folder == SOURCE)
 
 
 def test_a_stripped_event_is_okta_only_by_its_dotted_event_type() -> None:
@@ -119,7 +109,7 @@ def test_a_stripped_event_is_okta_only_by_its_dotted_event_type() -> None:
 
 @pytest.mark.parametrize("published", [None, "redacted", "", 10**30])
 def test_unreadable_time_is_a_typed_rejection(published: Any) -> None:
-    broken = without(event("mfa_push_denied"), "published")
+    broken = cases.without(event("mfa_push_denied"), "published")
     if published is not None:
         broken["published"] = published
     with pytest.raises(AlertRejected, match="time") as caught:
@@ -135,13 +125,13 @@ def test_non_objects_are_rejected(shape: Any) -> None:
 
 def test_missing_event_type_is_rejected() -> None:
     with pytest.raises(AlertRejected, match="event type"):
-        okta.normalize(without(event("mfa_push_denied"), "eventType"))
+        okta.normalize(cases.without(event("mfa_push_denied"), "eventType"))
 
 
-PUSH_PATHS = leaf_paths(event("mfa_push_denied"))
+PUSH_PATHS = cases.leaf_paths(event("mfa_push_denied"))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(path=st.sampled_from(PUSH_PATHS), value=json_values)
+@given(path=st.sampled_from(PUSH_PATHS), value=cases.SMALL_JSON_VALUES)
 def test_any_field_of_any_type_ends_in_an_alert_or_a_rejection(path: Any, value: Any) -> None:
-    normalize_or_reject(okta, replaced(event("mfa_push_denied"), path, value))
+    cases.normalize_or_reject(okta, cases.replaced(event("mfa_push_denied"), path, value))

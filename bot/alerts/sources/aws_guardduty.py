@@ -26,7 +26,7 @@ from bot.alerts.model import (
 )
 from bot.alerts.sources import aws_principals
 from bot.alerts.sources.fields import dig, required_mapping, required_time, text
-from bot.alerts.sources.support import (
+from bot.alerts.sources.parts import (
     build_alert,
     describe,
     fold_keys,

@@ -4,7 +4,7 @@ The kind follows what AWS says the principal is: the root user and humans signed
 Identity Center or a SAML/OIDC provider are people; AWS services and role sessions are service
 accounts unless the session names a person (an email or a source identity). IAM users are people
 unless their name says they are a machine (svc-…, …-bot, ci-…): AWS itself does not tell.
-Keys are read lower-cased (see support.fold_keys).
+Keys are read lower-cased (see parts.fold_keys).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.alerts.model import Identity, IdentityKind
 from bot.alerts.sources.fields import text
-from bot.alerts.sources.support import identity_or_none, looks_like_machine
+from bot.alerts.sources.parts import identity_or_none, looks_like_machine
 
 HIDDEN_NAMES = frozenset({"HIDDEN_DUE_TO_SECURITY_REASONS"})  # failed console sign-ins
 SSO_ROLE_PREFIX = "AWSReservedSSO_"

@@ -13,50 +13,50 @@ from typing import Any
 
 from bot.alerts.model import Alert, AlertRejected, Identity, Outcome
 from bot.alerts.sources import azure_parts, azure_principal, entra_id, parts
-from bot.alerts.sources.fields import required_mapping
+from bot.alerts.sources import fields as read
 
 NAME = "azure_activity"
 VENDOR = "Azure"
 
 
 def matches(event: Mapping[str, Any]) -> bool:
-    has_operation = isinstance(parts.get(event, "operationName"), str) or isinstance(
-        parts.look(event, "operationName.value"), str
+    has_operation = isinstance(read.get(event, "operationName"), str) or isinstance(
+        read.look(event, "operationName.value"), str
     )
     where = any(
-        parts.get(event, key) is not None
+        read.get(event, key) is not None
         for key in ("resourceId", "callerIpAddress", "caller", "category")
     )
     return has_operation and where and not entra_id.matches(event)
 
 
 def normalize(event: Any) -> Alert:
-    event = required_mapping(event, NAME)
-    operation = parts.first(event, "operationName", "operationName.value")
+    event = read.required_mapping(event, NAME)
+    operation = read.first(event, "operationName", "operationName.value")
     if operation is None:
         raise AlertRejected("no operationName", source=NAME)
     actor = azure_principal.caller(event)
     target = _resource(event)
     return parts.build_alert(
         NAME,
-        event,
-        vendor_event_id=parts.first(event, "eventDataId", "correlationId"),
+        raw=dict(event),
+        vendor_event_id=read.first(event, "eventDataId", "correlationId"),
         event_type=operation,
         title=parts.title_for(VENDOR, operation, actor, target),
-        occurred_at=parts.required_time(event, NAME, "time", "eventTimestamp"),
+        occurred_at=read.required_time(event, NAME, "time", "eventTimestamp", lookup=read.look),
         actor=actor,
         target=target,
         source_ip=_ip(event),
-        user_agent=parts.first(event, "properties.userAgentHeader", "properties.userAgent"),
+        user_agent=read.first(event, "properties.userAgentHeader", "properties.userAgent"),
         outcome=_outcome(event),
-        vendor_severity=azure_parts.level(parts.get(event, "level")),
+        vendor_severity=azure_parts.level(read.get(event, "level")),
     )
 
 
 def _resource(event: Mapping[str, Any]) -> Identity | None:
     """The resource operated on: the storage account, else the resource id's last segment."""
-    resource_id = parts.first(event, "resourceId", "resourceId.value")
-    name = parts.first(event, "properties.accountName")
+    resource_id = read.first(event, "resourceId", "resourceId.value")
+    name = read.first(event, "properties.accountName")
     if name is None and resource_id:
         name = resource_id.rstrip("/").rsplit("/", 1)[-1]
     return parts.identity("unknown", name=name, provider_id=resource_id)
@@ -64,8 +64,8 @@ def _resource(event: Mapping[str, Any]) -> Identity | None:
 
 def _ip(event: Mapping[str, Any]) -> str | None:
     for value in (
-        parts.get(event, "callerIpAddress"),
-        parts.look(event, "httpRequest.clientIpAddress"),
+        read.get(event, "callerIpAddress"),
+        read.look(event, "httpRequest.clientIpAddress"),
         azure_principal.claim(event, "ipaddr"),
     ):
         found = parts.clean_ip(value)
@@ -75,10 +75,10 @@ def _ip(event: Mapping[str, Any]) -> str | None:
 
 
 def _outcome(event: Mapping[str, Any]) -> Outcome:
-    status_code = parts.number(parts.get(event, "statusCode"))
+    status_code = read.number(read.get(event, "statusCode"))
     if status_code is not None:
         return "success" if status_code < 400 else "failure"
-    for value in (parts.get(event, "resultType"), parts.look(event, "status.value")):
+    for value in (read.get(event, "resultType"), read.look(event, "status.value")):
         found = parts.outcome_word(value)
         if found != "unknown":
             return found

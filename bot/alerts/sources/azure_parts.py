@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.alerts.model import Geo, Outcome, Severity
+from bot.alerts.sources import fields as read
 from bot.alerts.sources import parts
 
 # Azure Monitor "Level": 1 Critical, 2 Error, 3 Warning, 4 Informational, 5 Verbose.
@@ -20,15 +21,15 @@ def is_envelope(event: Mapping[str, Any]) -> bool:
     """The Azure Monitor diagnostic/activity envelope: operationName, category, and a time,
     resourceId or properties (a missing time is then rejected by name, not as a stranger)."""
     return (
-        parts.get(event, "operationName") is not None
-        and parts.get(event, "category") is not None
-        and any(parts.get(event, key) is not None for key in ENVELOPE_KEYS)
+        read.get(event, "operationName") is not None
+        and read.get(event, "category") is not None
+        and any(read.get(event, key) is not None for key in ENVELOPE_KEYS)
     )
 
 
 def body(event: Mapping[str, Any]) -> Mapping[str, Any]:
     """The record itself: the envelope's properties, or the event when it has no envelope."""
-    properties = parts.get(event, "properties")
+    properties = read.get(event, "properties")
     if isinstance(properties, Mapping) and is_envelope(event):
         return properties
     return event
@@ -41,12 +42,12 @@ def envelope(event: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def category(event: Mapping[str, Any]) -> str:
     """The category in lower case; the activity API nests it as {"value": …}."""
-    return (parts.first(event, "category", "category.value") or "").lower()
+    return (read.first(event, "category", "category.value") or "").lower()
 
 
 def level(value: Any) -> Severity:
     """Severity from an Azure Level: a number 1-5, its text form, or a word like 'Warning'."""
-    found = parts.number(value)
+    found = read.number(value)
     if found is not None and found.is_integer():
         return LEVEL_NUMBERS.get(int(found), "unknown")
     return parts.severity_word(value)
@@ -54,7 +55,7 @@ def level(value: Any) -> Severity:
 
 def result(value: Any) -> Outcome:
     """Outcome from a resultType/status word or an Entra error code ("0" is success)."""
-    found = parts.number(value)
+    found = read.number(value)
     if found is not None and not isinstance(value, bool):
         return "success" if found == 0 else "failure"
     return parts.outcome_word(value)
@@ -65,11 +66,11 @@ def location_geo(location: Any) -> Geo | None:
     if not isinstance(location, Mapping):
         return None
     return parts.make_geo(
-        parts.first(location, "countryOrRegion", "countryCode", "countryLetterCode"),
-        parts.first(location, "state"),
-        parts.first(location, "city"),
-        parts.look(location, "geoCoordinates.latitude"),
-        parts.look(location, "geoCoordinates.longitude"),
+        read.first(location, "countryOrRegion", "countryCode", "countryLetterCode"),
+        read.first(location, "state"),
+        read.first(location, "city"),
+        read.look(location, "geoCoordinates.latitude"),
+        read.look(location, "geoCoordinates.longitude"),
     )
 
 
@@ -78,6 +79,6 @@ def detail(entries: Any, key: str) -> str | None:
     if not isinstance(entries, list):
         return None
     for entry in entries:
-        if (parts.first(entry, "key", "Name") or "").lower() == key.lower():
-            return parts.first(entry, "value", "Value")
+        if (read.first(entry, "key", "Name") or "").lower() == key.lower():
+            return read.first(entry, "value", "Value")
     return None

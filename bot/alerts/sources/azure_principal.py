@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.alerts.model import Identity
+from bot.alerts.sources import fields as read
 from bot.alerts.sources import parts
 
 CLAIM_PREFIXES = (
@@ -20,9 +21,9 @@ STORAGE_KEY_TYPES = {"accountkey": "account key", "sas": "SAS token"}
 
 def claim(event: Mapping[str, Any], name: str) -> str | None:
     """One token claim, by short name, from identity.claims or the REST shape's claims."""
-    claims = parts.mapping_at(event, "identity.claims") or parts.mapping_at(event, "claims")
+    claims = read.mapping_at(event, "identity.claims") or read.mapping_at(event, "claims")
     for prefix in CLAIM_PREFIXES:
-        found = parts.scalar_text(parts.get(claims, prefix + name))
+        found = read.scalar_text(read.get(claims, prefix + name))
         if found:
             return found
     return None
@@ -33,7 +34,7 @@ def caller(event: Mapping[str, Any]) -> Identity | None:
     if storage is not None:
         return storage
     login = next((found for name in LOGIN_CLAIMS if (found := _login_claim(event, name))), None)
-    caller_text = parts.first(event, "caller", "identity") or None
+    caller_text = read.first(event, "caller", "identity") or None
     if login or parts.looks_like_email(caller_text):
         return parts.identity(
             "person",
@@ -58,14 +59,14 @@ def _display_name(event: Mapping[str, Any]) -> str | None:
 
 
 def _service_principal(event: Mapping[str, Any], caller_text: str | None) -> Identity | None:
-    principal_type = parts.first(event, "identity.authorization.evidence.principalType") or ""
+    principal_type = read.first(event, "identity.authorization.evidence.principalType") or ""
     app_id = claim(event, "appid") or claim(event, "azp")
     if app_id or principal_type.lower() == "serviceprincipal":
         return parts.identity(
             "service_account",
             name=claim(event, "app_displayname"),
             provider_id=app_id
-            or parts.first(event, "identity.authorization.evidence.principalId")
+            or read.first(event, "identity.authorization.evidence.principalId")
             or caller_text,
         )
     return parts.identity("unknown", provider_id=caller_text)
@@ -73,21 +74,21 @@ def _service_principal(event: Mapping[str, Any], caller_text: str | None) -> Ide
 
 def _storage_credential(event: Mapping[str, Any]) -> Identity | None:
     """Storage requests signed with the account key or a SAS token name that credential."""
-    auth_type = (parts.first(event, "identity.type") or "").lower()
+    auth_type = (read.first(event, "identity.type") or "").lower()
     if auth_type == "oauth":
-        requester = parts.mapping_at(event, "identity.requester")
+        requester = read.mapping_at(event, "identity.requester")
         return parts.identity(
-            "person" if parts.first(requester, "upn") else "service_account",
-            login=parts.first(requester, "upn"),
-            provider_id=parts.first(requester, "objectId", "appId"),
+            "person" if read.first(requester, "upn") else "service_account",
+            login=read.first(requester, "upn"),
+            provider_id=read.first(requester, "objectId", "appId"),
         )
-    uri = parts.first(event, "uri") or ""
+    uri = read.first(event, "uri") or ""
     if auth_type not in STORAGE_KEY_TYPES and "sig=" not in uri:
         return None
-    account = parts.first(event, "properties.accountName", "accountName") or "storage account"
+    account = read.first(event, "properties.accountName", "accountName") or "storage account"
     label = STORAGE_KEY_TYPES.get(auth_type, "SAS token")
     return parts.identity(
         "access_key",
         name=f"{label} of {account}",
-        provider_id=parts.first(event, "identity.tokenHash"),
+        provider_id=read.first(event, "identity.tokenHash"),
     )

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.alerts.model import Alert, AlertRejected, Identity, Outcome, Severity
+from bot.alerts.sources import fields as read
 from bot.alerts.sources import parts
-from bot.alerts.sources.fields import required_mapping
 
 NAME = "crowdstrike"
 VENDOR = "CrowdStrike"
@@ -30,24 +30,24 @@ IP_FIELDS = ("UserIp", "SourceEndpointIpAddress", "EndpointIp", "LocalIP", "Sour
 
 
 def matches(event: Mapping[str, Any]) -> bool:
-    metadata = parts.get(event, "metadata")
+    metadata = read.get(event, "metadata")
     return (
         isinstance(metadata, Mapping)
-        and isinstance(parts.get(metadata, "eventType"), str)
-        and isinstance(parts.get(event, "event"), Mapping)
+        and isinstance(read.get(metadata, "eventType"), str)
+        and isinstance(read.get(event, "event"), Mapping)
         and any(
-            parts.get(metadata, key) is not None
+            read.get(metadata, key) is not None
             for key in ("customerIDString", "offset", "eventCreationTime")
         )
     )
 
 
 def normalize(event: Any) -> Alert:
-    event = required_mapping(event, NAME)
-    body = parts.mapping_at(event, "event")
+    event = read.required_mapping(event, NAME)
+    body = read.mapping_at(event, "event")
     if not body:
         raise AlertRejected("no event object (expected {metadata, event})", source=NAME)
-    event_type = parts.first(body, "OperationName", "DetectName", "IncidentType") or parts.first(
+    event_type = read.first(body, "OperationName", "DetectName", "IncidentType") or read.first(
         event, "metadata.eventType"
     )
     if event_type is None:
@@ -55,14 +55,14 @@ def normalize(event: Any) -> Alert:
     actor, target = _actor(body), _target(body)
     return parts.build_alert(
         NAME,
-        event,
+        raw=dict(event),
         vendor_event_id=_event_id(event, body),
         event_type=event_type,
         title=parts.title_for(VENDOR, event_type, actor, target),
-        occurred_at=parts.required_time(event, NAME, *TIME_PATHS),
+        occurred_at=read.required_time(event, NAME, *TIME_PATHS, lookup=read.look),
         actor=actor,
         target=target,
-        source_ip=next(filter(None, (parts.clean_ip(parts.get(body, k)) for k in IP_FIELDS)), None),
+        source_ip=next(filter(None, (parts.clean_ip(read.get(body, k)) for k in IP_FIELDS)), None),
         outcome=_outcome(body),
         vendor_severity=_severity(body),
     )
@@ -70,32 +70,32 @@ def normalize(event: Any) -> Alert:
 
 def audit_value(body: Mapping[str, Any], key: str) -> str | None:
     """One AuditKeyValues entry's ValueString."""
-    for entry in parts.list_at(body, "AuditKeyValues"):
-        if parts.first(entry, "Key") == key:
-            return parts.first(entry, "ValueString", "ValueInt")
+    for entry in read.list_at(body, "AuditKeyValues"):
+        if read.first(entry, "Key") == key:
+            return read.first(entry, "ValueString", "ValueInt")
     return None
 
 
 def _actor(body: Mapping[str, Any]) -> Identity | None:
-    account = next(filter(None, (parts.first(body, key) for key in ACCOUNT_FIELDS)), None)
+    account = next(filter(None, (read.first(body, key) for key in ACCOUNT_FIELDS)), None)
     if account and account.lower().startswith(API_CLIENT_PREFIX):
         client_id = account[len(API_CLIENT_PREFIX) :]
         return parts.identity("service_account", name="API client", provider_id=client_id)
-    domain = parts.first(body, "SourceAccountDomain")
+    domain = read.first(body, "SourceAccountDomain")
     machine = bool(account) and str(account).endswith("$")
     if account and domain and not parts.looks_like_email(account):
         account = f"{domain}\\{account}"
     return parts.identity(
         "service_account" if machine else "person",
         login=account,
-        provider_id=parts.first(body, "SourceAccountObjectSid")
+        provider_id=read.first(body, "SourceAccountObjectSid")
         or audit_value(body, "actor_user_uuid"),
     )
 
 
 def _target(body: Mapping[str, Any]) -> Identity | None:
     """The user acted on, the API client created, or the account a detection targeted."""
-    user = audit_value(body, "target_name") or parts.first(body, "TargetAccountName")
+    user = audit_value(body, "target_name") or read.first(body, "TargetAccountName")
     if user:
         return parts.identity("person", login=user, provider_id=audit_value(body, "target_uuid"))
     client_id = audit_value(body, "APIClientID")
@@ -109,22 +109,22 @@ def _target(body: Mapping[str, Any]) -> Identity | None:
 
 def _event_id(event: Mapping[str, Any], body: Mapping[str, Any]) -> str | None:
     """A detection's id; otherwise the event's position in the customer's stream."""
-    found = parts.first(body, "DetectId", "CompositeId", "IdentityProtectionIncidentId")
+    found = read.first(body, "DetectId", "CompositeId", "IdentityProtectionIncidentId")
     if found:
         return found
-    offset = parts.first(event, "metadata.offset")
-    return f"{parts.first(event, 'metadata.customerIDString') or '-'}:{offset}" if offset else None
+    offset = read.first(event, "metadata.offset")
+    return f"{read.first(event, 'metadata.customerIDString') or '-'}:{offset}" if offset else None
 
 
 def _outcome(body: Mapping[str, Any]) -> Outcome:
-    return parts.outcome_word(parts.get(body, "Success"))
+    return parts.outcome_word(read.get(body, "Success"))
 
 
 def _severity(body: Mapping[str, Any]) -> Severity:
-    named = parts.severity_word(parts.get(body, "SeverityName"))
+    named = parts.severity_word(read.get(body, "SeverityName"))
     if named != "unknown":
         return named
-    score = parts.number(parts.get(body, "Severity"))
+    score = read.number(read.get(body, "Severity"))
     if score is None or score < 0:
         return "unknown"
     if score <= 5:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.alerts.model import Geo, Identity
+from bot.alerts.sources import fields as read
 from bot.alerts.sources import parts
 
 ALERT_MARKERS = ("serviceSource", "detectionSource", "evidence", "alertWebUrl", "providerAlertId")
@@ -15,32 +16,32 @@ APP_EVIDENCE = ("oauthapplicationevidence", "cloudapplicationevidence")
 
 def is_security_alert(event: Mapping[str, Any]) -> bool:
     return (
-        isinstance(parts.get(event, "title"), str)
-        and parts.get(event, "severity") is not None
-        and any(parts.get(event, marker) is not None for marker in ALERT_MARKERS)
+        isinstance(read.get(event, "title"), str)
+        and read.get(event, "severity") is not None
+        and any(read.get(event, marker) is not None for marker in ALERT_MARKERS)
     )
 
 
 def fields(event: Mapping[str, Any], source: str) -> dict[str, Any]:
-    evidence = [item for item in parts.list_at(event, "evidence") if isinstance(item, Mapping)]
+    evidence = [item for item in read.list_at(event, "evidence") if isinstance(item, Mapping)]
     address = _of_type(evidence, "ipevidence")
     return {
-        "vendor_event_id": parts.first(event, "id"),
-        "event_type": parts.first(event, "title"),
-        "occurred_at": parts.required_time(
-            event, source, "createdDateTime", "firstActivityDateTime"
+        "vendor_event_id": read.first(event, "id"),
+        "event_type": read.first(event, "title"),
+        "occurred_at": read.required_time(
+            event, source, "createdDateTime", "firstActivityDateTime", lookup=read.look
         ),
         "actor": _user(_of_type(evidence, "userevidence")),
         "target": _app(evidence),
-        "source_ip": parts.clean_ip(parts.first(address, "ipAddress")),
+        "source_ip": parts.clean_ip(read.first(address, "ipAddress")),
         "geo": _geo(address),
-        "vendor_severity": parts.severity_word(parts.get(event, "severity")),
+        "vendor_severity": parts.severity_word(read.get(event, "severity")),
     }
 
 
 def _odata_type(item: Mapping[str, Any]) -> str:
-    raw = parts.get(item, "@odata.type") or parts.get(item, "at_sign_odata_type")
-    found = parts.scalar_text(raw) or ""
+    raw = read.get(item, "@odata.type") or read.get(item, "at_sign_odata_type")
+    found = read.scalar_text(raw) or ""
     return found.rsplit(".", 1)[-1].lower()
 
 
@@ -49,20 +50,20 @@ def _of_type(evidence: list[Mapping[str, Any]], wanted: str) -> Mapping[str, Any
         if _odata_type(item) == wanted:
             return item
     if wanted == "userevidence":  # evidence exported without its @odata.type
-        return next((item for item in evidence if parts.get(item, "userAccount")), {})
+        return next((item for item in evidence if read.get(item, "userAccount")), {})
     return {}
 
 
 def _user(item: Mapping[str, Any]) -> Identity | None:
-    account = parts.mapping_at(item, "userAccount")
-    name = parts.first(account, "accountName")
-    domain = parts.first(account, "domainName")
+    account = read.mapping_at(item, "userAccount")
+    name = read.first(account, "accountName")
+    domain = read.first(account, "domainName")
     return parts.identity(
         "person",
-        login=parts.first(account, "userPrincipalName"),
-        name=parts.first(account, "displayName")
+        login=read.first(account, "userPrincipalName"),
+        name=read.first(account, "displayName")
         or (f"{domain}\\{name}" if domain and name else name),
-        provider_id=parts.first(account, "azureAdUserId", "userSid"),
+        provider_id=read.first(account, "azureAdUserId", "userSid"),
     )
 
 
@@ -71,17 +72,17 @@ def _app(evidence: list[Mapping[str, Any]]) -> Identity | None:
         if _odata_type(item) in APP_EVIDENCE:
             return parts.identity(
                 "oauth_app",
-                name=parts.first(item, "displayName"),
-                provider_id=parts.first(item, "appId", "objectId"),
+                name=read.first(item, "displayName"),
+                provider_id=read.first(item, "appId", "objectId"),
             )
     return None
 
 
 def _geo(address: Mapping[str, Any]) -> Geo | None:
     return parts.make_geo(
-        parts.first(address, "countryLetterCode", "location.countryCode"),
-        parts.first(address, "location.state"),
-        parts.first(address, "location.city"),
-        parts.look(address, "location.latitude"),
-        parts.look(address, "location.longitude"),
+        read.first(address, "countryLetterCode", "location.countryCode"),
+        read.first(address, "location.state"),
+        read.first(address, "location.city"),
+        read.look(address, "location.latitude"),
+        read.look(address, "location.longitude"),
     )

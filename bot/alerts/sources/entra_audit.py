@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.alerts.model import Identity, IdentityKind, Outcome
 from bot.alerts.sources import azure_parts, parts
+from bot.alerts.sources import fields as read
 
 # Target resource types by preference: the alert is about a user before an app, a role, a policy.
 TARGET_KINDS: dict[str, IdentityKind] = {
@@ -21,55 +22,55 @@ CONSENT_WORDS = ("consent", "oauth2permissiongrant", "app role assignment", "del
 
 def is_directory_audit(record: Mapping[str, Any]) -> bool:
     markers = ("activityDateTime", "initiatedBy", "activityDisplayName")
-    return sum(parts.get(record, marker) is not None for marker in markers) >= 2
+    return sum(read.get(record, marker) is not None for marker in markers) >= 2
 
 
 def fields(event: Mapping[str, Any], source: str) -> dict[str, Any]:
     record, wrap = azure_parts.body(event), azure_parts.envelope(event)
-    event_type = parts.first(record, "activityDisplayName", "operationName") or parts.first(
+    event_type = read.first(record, "activityDisplayName", "operationName") or read.first(
         wrap, "operationName"
     )
     return {
-        "vendor_event_id": parts.first(record, "id") or parts.first(wrap, "correlationId"),
+        "vendor_event_id": read.first(record, "id") or read.first(wrap, "correlationId"),
         "event_type": event_type,
         "occurred_at": _time(record, wrap, source),
         "actor": _actor(record, wrap),
         "target": _target(record, event_type or ""),
         "source_ip": _ip(record, wrap),
-        "user_agent": parts.first(record, "userAgent")
-        or azure_parts.detail(parts.get(record, "additionalDetails"), "User-Agent"),
+        "user_agent": read.first(record, "userAgent")
+        or azure_parts.detail(read.get(record, "additionalDetails"), "User-Agent"),
         "outcome": _outcome(record, wrap),
-        "vendor_severity": azure_parts.level(parts.get(wrap, "Level")),
+        "vendor_severity": azure_parts.level(read.get(wrap, "Level")),
     }
 
 
 def _time(record: Mapping[str, Any], wrap: Mapping[str, Any], source: str) -> datetime:
-    return parts.pick_time(
+    return read.pick_time(
         source,
-        ("activityDateTime", parts.get(record, "activityDateTime")),
-        ("time", parts.get(wrap, "time")),
+        ("activityDateTime", read.get(record, "activityDateTime")),
+        ("time", read.get(wrap, "time")),
     )
 
 
 def _actor(record: Mapping[str, Any], wrap: Mapping[str, Any]) -> Identity | None:
-    user = parts.mapping_at(record, "initiatedBy.user")
-    app = parts.mapping_at(record, "initiatedBy.app")
+    user = read.mapping_at(record, "initiatedBy.user")
+    app = read.mapping_at(record, "initiatedBy.app")
     found = parts.identity(
         "person",
-        login=parts.first(user, "userPrincipalName"),
-        name=parts.first(user, "displayName"),
-        provider_id=parts.first(user, "id"),
+        login=read.first(user, "userPrincipalName"),
+        name=read.first(user, "displayName"),
+        provider_id=read.first(user, "id"),
     ) or parts.identity(
         "service_account",
-        name=parts.first(app, "displayName", "servicePrincipalName"),
-        provider_id=parts.first(app, "servicePrincipalId", "appId"),
+        name=read.first(app, "displayName", "servicePrincipalName"),
+        provider_id=read.first(app, "servicePrincipalId", "appId"),
     )
-    return found or parts.identity("unknown", login=parts.first(wrap, "identity"))
+    return found or parts.identity("unknown", login=read.first(wrap, "identity"))
 
 
 def _target(record: Mapping[str, Any], event_type: str) -> Identity | None:
     resources = [
-        item for item in parts.list_at(record, "targetResources") if isinstance(item, Mapping)
+        item for item in read.list_at(record, "targetResources") if isinstance(item, Mapping)
     ]
     if not resources:
         return None
@@ -79,26 +80,26 @@ def _target(record: Mapping[str, Any], event_type: str) -> Identity | None:
     kind = TARGET_KINDS.get(_type(chosen), "unknown")
     if kind == "service_account" and any(word in event_type.lower() for word in CONSENT_WORDS):
         kind = "oauth_app"
-    invited = azure_parts.detail(parts.get(record, "additionalDetails"), "invitedUserEmailAddress")
+    invited = azure_parts.detail(read.get(record, "additionalDetails"), "invitedUserEmailAddress")
     return parts.identity(
         kind,
-        login=parts.first(chosen, "userPrincipalName") or (invited if kind == "person" else None),
-        name=parts.first(chosen, "displayName"),
-        provider_id=parts.first(chosen, "id"),
+        login=read.first(chosen, "userPrincipalName") or (invited if kind == "person" else None),
+        name=read.first(chosen, "displayName"),
+        provider_id=read.first(chosen, "id"),
     )
 
 
 def _type(resource: Mapping[str, Any]) -> str:
-    return (parts.first(resource, "type") or "").lower()
+    return (read.first(resource, "type") or "").lower()
 
 
 def _ip(record: Mapping[str, Any], wrap: Mapping[str, Any]) -> str | None:
     for value in (
-        parts.look(record, "initiatedBy.user.ipAddress"),
-        parts.look(record, "initiatedBy.app.ipAddress"),
-        parts.get(wrap, "callerIpAddress"),
-        parts.get(wrap, "ipAddress"),
-        azure_parts.detail(parts.get(record, "additionalDetails"), "ipaddr"),
+        read.look(record, "initiatedBy.user.ipAddress"),
+        read.look(record, "initiatedBy.app.ipAddress"),
+        read.get(wrap, "callerIpAddress"),
+        read.get(wrap, "ipAddress"),
+        azure_parts.detail(read.get(record, "additionalDetails"), "ipaddr"),
     ):
         found = parts.clean_ip(value)
         if found:
@@ -107,8 +108,8 @@ def _ip(record: Mapping[str, Any], wrap: Mapping[str, Any]) -> str | None:
 
 
 def _outcome(record: Mapping[str, Any], wrap: Mapping[str, Any]) -> Outcome:
-    for value in (parts.get(record, "result"), parts.get(wrap, "result")):
+    for value in (read.get(record, "result"), read.get(wrap, "result")):
         found = azure_parts.result(value)
         if found != "unknown":
             return found
-    return azure_parts.result(parts.get(wrap, "resultType"))
+    return azure_parts.result(read.get(wrap, "resultType"))

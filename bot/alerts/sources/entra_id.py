@@ -21,7 +21,7 @@ from bot.alerts.sources import (
     entra_signin,
     parts,
 )
-from bot.alerts.sources.fields import required_mapping
+from bot.alerts.sources import fields as read
 
 NAME = "entra_id"
 VENDOR = "Entra ID"
@@ -46,7 +46,7 @@ def matches(event: Mapping[str, Any]) -> bool:
 
 
 def normalize(event: Any) -> Alert:
-    event = required_mapping(event, NAME)
+    event = read.required_mapping(event, NAME)
     reader = _reader(event)
     if reader is None:
         raise AlertRejected(
@@ -58,7 +58,7 @@ def normalize(event: Any) -> Alert:
         raise AlertRejected("no event type (operation or activity name)", source=NAME)
     vendor = ALERT_VENDOR if reader is entra_alert.fields else VENDOR
     title = parts.title_for(vendor, found["event_type"], found.get("actor"), found.get("target"))
-    return parts.build_alert(NAME, event, title=title, **found)
+    return parts.build_alert(NAME, raw=dict(event), title=title, **found)
 
 
 def _reader(event: Mapping[str, Any]) -> Reader | None:
@@ -81,7 +81,7 @@ def _envelope_reader(event: Mapping[str, Any]) -> Reader | None:
     found = _record_reader(record) if record is not event else None
     if found is not None:
         return found
-    entra_resource = ENTRA_RESOURCE in (parts.first(event, "resourceId") or "").lower()
+    entra_resource = ENTRA_RESOURCE in (read.first(event, "resourceId") or "").lower()
     return entra_audit.fields if category in AUDIT_CATEGORIES or entra_resource else None
 
 

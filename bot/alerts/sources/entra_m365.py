@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.alerts.model import Identity, IdentityKind
 from bot.alerts.sources import azure_parts, parts
+from bot.alerts.sources import fields as read
 from bot.alerts.sources.entra_audit import CONSENT_WORDS
 
 WORKLOAD = "azureactivedirectory"
@@ -23,43 +24,42 @@ OBJECT_KINDS: dict[str, IdentityKind] = {
 
 def is_management_record(event: Mapping[str, Any]) -> bool:
     return (
-        (parts.first(event, "Workload") or "").lower() == WORKLOAD
-        and isinstance(parts.get(event, "Operation"), str)
+        (read.first(event, "Workload") or "").lower() == WORKLOAD
+        and isinstance(read.get(event, "Operation"), str)
         and (
-            parts.get(event, "CreationTime") is not None
-            or parts.get(event, "RecordType") is not None
+            read.get(event, "CreationTime") is not None or read.get(event, "RecordType") is not None
         )
     )
 
 
 def fields(event: Mapping[str, Any], source: str) -> dict[str, Any]:
     return {
-        "vendor_event_id": parts.first(event, "Id"),
-        "event_type": parts.first(event, "Operation"),
-        "occurred_at": parts.required_time(event, source, "CreationTime"),
+        "vendor_event_id": read.first(event, "Id"),
+        "event_type": read.first(event, "Operation"),
+        "occurred_at": read.required_time(event, source, "CreationTime", lookup=read.look),
         "actor": _actor(event),
         "target": _target(event),
-        "source_ip": parts.clean_ip(parts.first(event, "ClientIP", "ActorIpAddress")),
+        "source_ip": parts.clean_ip(read.first(event, "ClientIP", "ActorIpAddress")),
         "user_agent": _user_agent(event),
-        "outcome": azure_parts.result(parts.get(event, "ResultStatus")),
+        "outcome": azure_parts.result(read.get(event, "ResultStatus")),
     }
 
 
 def _typed_id(entries: Any, wanted: int) -> str | None:
     for entry in entries if isinstance(entries, list) else []:
-        if parts.number(parts.get(entry, "Type")) == wanted:
-            found = parts.first(entry, "ID")
+        if read.number(read.get(entry, "Type")) == wanted:
+            found = read.first(entry, "ID")
             if found:
                 return found
     return None
 
 
 def _actor(event: Mapping[str, Any]) -> Identity | None:
-    user_id = parts.first(event, "UserId")
-    machine = parts.number(parts.get(event, "UserType")) in MACHINE_USER_TYPES or (
+    user_id = read.first(event, "UserId")
+    machine = read.number(read.get(event, "UserType")) in MACHINE_USER_TYPES or (
         (user_id or "").startswith("ServicePrincipal_")
     )
-    actors = parts.get(event, "Actor")
+    actors = read.get(event, "Actor")
     return parts.identity(
         "service_account" if machine else "person",
         login=_typed_id(actors, UPN_TYPE) or user_id,
@@ -71,21 +71,21 @@ def _actor(event: Mapping[str, Any]) -> Identity | None:
 def _person_id(actors: Any, event: Mapping[str, Any]) -> str | None:
     """The directory object id from 'User_<id>', else the record's UserKey."""
     kind, object_id = _typed_object(actors, None)
-    return object_id if kind == "person" else parts.first(event, "UserKey")
+    return object_id if kind == "person" else read.first(event, "UserKey")
 
 
 def _target(event: Mapping[str, Any]) -> Identity | None:
-    targets = parts.get(event, "Target")
+    targets = read.get(event, "Target")
     name = _typed_id(targets, NAME_TYPE)
-    object_id = parts.first(event, "ObjectId")
+    object_id = read.first(event, "ObjectId")
     upn = _typed_id(targets, UPN_TYPE) or (object_id if parts.looks_like_email(object_id) else None)
     if upn:
         return parts.identity("person", login=upn, name=name)
     kind, provider_id = _typed_object(targets, object_id)
-    operation = (parts.first(event, "Operation") or "").lower()
+    operation = (read.first(event, "Operation") or "").lower()
     if kind in ("service_account", "unknown") and any(w in operation for w in CONSENT_WORDS):
         kind = "oauth_app"
-    if kind == "unknown" and object_id and object_id == parts.first(event, "ApplicationId"):
+    if kind == "unknown" and object_id and object_id == read.first(event, "ApplicationId"):
         kind = "oauth_app"  # a sign-in names the application it signed in to
     return parts.identity(kind, name=name, provider_id=provider_id)
 
@@ -93,7 +93,7 @@ def _target(event: Mapping[str, Any]) -> Identity | None:
 def _typed_object(targets: Any, object_id: str | None) -> tuple[IdentityKind, str | None]:
     """(kind, id) from the first 'User_<id>' / 'ServicePrincipal_<id>' style identifier."""
     candidates = (
-        [parts.first(entry, "ID") for entry in targets if isinstance(entry, Mapping)]
+        [read.first(entry, "ID") for entry in targets if isinstance(entry, Mapping)]
         if (isinstance(targets, list))
         else []
     )
@@ -105,7 +105,7 @@ def _typed_object(targets: Any, object_id: str | None) -> tuple[IdentityKind, st
 
 
 def _user_agent(event: Mapping[str, Any]) -> str | None:
-    extended = parts.get(event, "ExtendedProperties")
+    extended = read.get(event, "ExtendedProperties")
     direct = azure_parts.detail(extended, "UserAgent")
     if direct:
         return direct
@@ -114,4 +114,4 @@ def _user_agent(event: Mapping[str, Any]) -> str | None:
         decoded = json.loads(details) if details else None
     except (ValueError, RecursionError):
         return None
-    return parts.first(decoded, "User-Agent") if isinstance(decoded, Mapping) else None
+    return read.first(decoded, "User-Agent") if isinstance(decoded, Mapping) else None

@@ -1,8 +1,10 @@
-"""Small readers every normalizer shares: dotted lookups, times, and typed text."""
+"""Small readers every normalizer shares: dotted lookups (exact, or forgiving letter case for
+keys a log pipeline has re-spelled), typed text and numbers, and event times."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -10,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.alerts.model import AlertRejected, MissingEventTime
+
+PLACEHOLDERS = frozenset({"", "unknown", "null", "none", "n/a", "-", "not available"})
 
 
 @dataclass
@@ -48,28 +52,97 @@ def no_event_time(source: str, looked_in: str, *, always_on_arrival: bool = Fals
 
 def dig(event: Any, path: str) -> Any:
     """event["a"]["b"][0]… for "a.b.0"; None when any step is missing or of the wrong kind."""
+    return _walk(event, path, _exact_key)
+
+
+def _exact_key(mapping: Any, key: str) -> Any:
+    return mapping.get(key) if isinstance(mapping, Mapping) else None
+
+
+def look(event: Any, path: str) -> Any:
+    """Dotted lookup like dig, but each key also matches in another letter case."""
+    return _walk(event, path, get)
+
+
+def _walk(event: Any, path: str, step_into: Callable[[Any, str], Any]) -> Any:
     value = event
     for step in path.split("."):
-        if isinstance(value, Mapping):
-            value = value.get(step)
-        elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
-            value = value[int(step)]
+        if isinstance(value, list) and step.isdigit():
+            value = value[int(step)] if int(step) < len(value) else None
         else:
-            return None
+            value = step_into(value, step)
         if value is None:
             return None
     return value
 
 
+def get(mapping: Any, key: str) -> Any:
+    """mapping[key], or the value of the one key equal to it ignoring case; None otherwise."""
+    if not isinstance(mapping, Mapping):
+        return None
+    if key in mapping:
+        return mapping[key]
+    wanted = key.lower()
+    for name, value in mapping.items():
+        if isinstance(name, str) and name.lower() == wanted:
+            return value
+    return None
+
+
+def mapping_at(event: Any, path: str) -> Mapping[str, Any]:
+    value = look(event, path)
+    return value if isinstance(value, Mapping) else {}
+
+
+def list_at(event: Any, path: str) -> list[Any]:
+    value = look(event, path)
+    return value if isinstance(value, list) else []
+
+
 def text(event: Any, *paths: str) -> str | None:
     """The first path holding a non-empty scalar, as text; numbers become text, the rest None."""
+    return _first_found(event, paths, dig, _stripped)
+
+
+def first(event: Any, *paths: str) -> str | None:
+    """The first path (case-forgiving) that holds real text: not a placeholder like "n/a"."""
+    return _first_found(event, paths, look, scalar_text)
+
+
+def _first_found(
+    event: Any,
+    paths: tuple[str, ...],
+    lookup: Callable[[Any, str], Any],
+    convert: Callable[[Any], str | None],
+) -> str | None:
     for path in paths:
-        value = dig(event, path)
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, str | int | float) and str(value).strip():
-            return str(value).strip()
+        found = convert(lookup(event, path))
+        if found is not None:
+            return found
     return None
+
+
+def _stripped(value: Any) -> str | None:
+    """A non-empty string or number as stripped text; anything else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).strip() or None
+
+
+def scalar_text(value: Any) -> str | None:
+    """A non-placeholder string or number as stripped text; anything else None."""
+    cleaned = _stripped(value)
+    return None if cleaned is None or cleaned.lower() in PLACEHOLDERS else cleaned
+
+
+def number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        parsed = float(value)
+    except ValueError:
+        return None
+    return parsed if math.isfinite(parsed) else None
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -106,12 +179,27 @@ def _from_epoch(number: float) -> datetime | None:
     return None
 
 
-def required_time(event: Any, source: str, *paths: str) -> datetime:
-    for path in paths:
-        parsed = parse_time(dig(event, path))
+def required_time(
+    event: Any, source: str, *paths: str, lookup: Callable[[Any, str], Any] = dig
+) -> datetime:
+    """The first readable time among paths (read with lookup); no_event_time when none is."""
+    return pick_time(source, *((path, lookup(event, path)) for path in paths))
+
+
+def pick_time(source: str, *candidates: tuple[str, Any]) -> datetime:
+    """The first readable time among (where, value) pairs; no_event_time naming where looked."""
+    for _where, value in candidates:
+        parsed = parse_time(value)
         if parsed is not None:
             return parsed
-    return no_event_time(source, ", ".join(paths))
+    return no_event_time(source, ", ".join(where for where, _value in candidates))
+
+
+def required_text(event: Any, source: str, *paths: str) -> str:
+    found = first(event, *paths)
+    if found is None:
+        raise AlertRejected(f"no event type (looked in {', '.join(paths)})", source=source)
+    return found
 
 
 def required_mapping(event: Any, source: str) -> Mapping[str, Any]:

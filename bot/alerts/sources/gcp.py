@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.alerts.model import Alert, AlertRejected, Identity, IdentityKind, Outcome, Severity
 from bot.alerts.sources.fields import dig, required_mapping, required_time, text
-from bot.alerts.sources.support import (
+from bot.alerts.sources.parts import (
     build_alert,
     describe,
     fold_keys,

@@ -13,7 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -22,7 +21,7 @@ from bot.alerts.sources.generic_mapping import EventMapping
 from bot.alerts.sources.generic_problems import Problem, describe
 from bot.alerts.sources.generic_schema import MAPPINGS_SCHEMA
 from bot.errors import ConfigError, PolicyError
-from bot.policy.yamlsource import PathStep, YamlDocument, refuse_duplicate_keys, syntax_error
+from bot.policy.yamlsource import PathStep, decode_text, parse_yaml
 
 
 class MappingFileError(ConfigError):
@@ -35,6 +34,9 @@ class MappingFileError(ConfigError):
         super().__init__(f"{file}{f':{line}' if line is not None else ''}: {reason}")
 
 
+EMPTY_MAPPINGS = "the mappings file is empty; it needs 'version: 1' and a 'mappings:' list"
+
+
 def load_mapping_file(path: str | os.PathLike[str]) -> list[EventMapping]:
     source = os.fspath(path)
     try:
@@ -42,11 +44,18 @@ def load_mapping_file(path: str | os.PathLike[str]) -> list[EventMapping]:
     except OSError as error:
         reason = f"cannot read the mappings file: {error.strerror or error}"
         raise MappingFileError(reason, file=source) from error
-    return load_mapping_text(_decode(raw, source), source=source)
+    try:
+        text = decode_text(raw, source)
+    except PolicyError as error:
+        raise _as_mapping_error(error) from error
+    return load_mapping_text(text, source=source)
 
 
 def load_mapping_text(text: str, *, source: str = "<string>") -> list[EventMapping]:
-    document = _parse(text, source)
+    try:
+        document = parse_yaml(text, source, empty_reason=EMPTY_MAPPINGS)
+    except PolicyError as error:
+        raise _as_mapping_error(error) from error
     problem = min(
         _schema_problems(document.data), key=lambda p: document.line_of(p.path), default=None
     )
@@ -59,38 +68,8 @@ def load_mapping_text(text: str, *, source: str = "<string>") -> list[EventMappi
     )
 
 
-def _decode(raw: bytes, source: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        reason = f"the file is not UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
-        raise MappingFileError(reason, file=source, line=line) from error
-
-
-def _parse(text: str, source: str) -> YamlDocument:
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            raise MappingFileError(
-                "the mappings file is empty; it needs 'version: 1' and a 'mappings:' list",
-                file=source,
-                line=1,
-            )
-        refuse_duplicate_keys(root, source)
-        return YamlDocument(loader.construct_document(root), root, source)
-    except yaml.MarkedYAMLError as error:
-        raise _as_mapping_error(syntax_error(error, source)) from error
-    except yaml.YAMLError as error:
-        raise MappingFileError(f"YAML error: {error}", file=source) from error
-    except PolicyError as error:
-        raise _as_mapping_error(error) from error
-    finally:
-        loader.dispose()
-
-
 def _as_mapping_error(error: PolicyError) -> MappingFileError:
+    """The policy's YAML reader reports in PolicyError; a mappings file reports its own kind."""
     return MappingFileError(error.reason, file=error.file, line=error.line)
 
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.alerts.model import Alert, AlertRejected, Identity, Outcome
+from bot.alerts.sources import fields as read
 from bot.alerts.sources import parts
-from bot.alerts.sources.fields import required_mapping
 
 NAME = "google_workspace"
 VENDOR = "Google Workspace"
@@ -25,48 +25,48 @@ FAILURE_WORDS = ("failure", "denied", "blocked")
 
 
 def matches(event: Mapping[str, Any]) -> bool:
-    activity_id = parts.get(event, "id")
-    if not isinstance(activity_id, Mapping) or parts.get(activity_id, "applicationName") is None:
+    activity_id = read.get(event, "id")
+    if not isinstance(activity_id, Mapping) or read.get(activity_id, "applicationName") is None:
         return False
-    if parts.get(event, "kind") == ACTIVITY_KIND:
+    if read.get(event, "kind") == ACTIVITY_KIND:
         return True
-    has_event = any(parts.get(event, key) is not None for key in ("events", "event", "name"))
-    return has_event and isinstance(parts.get(event, "actor") or {}, Mapping)
+    has_event = any(read.get(event, key) is not None for key in ("events", "event", "name"))
+    return has_event and isinstance(read.get(event, "actor") or {}, Mapping)
 
 
 def normalize(event: Any) -> Alert:
-    event = required_mapping(event, NAME)
+    event = read.required_mapping(event, NAME)
     action = _first_event(event)
-    event_type = parts.first(action, "name") or parts.first(action, "type")
+    event_type = read.first(action, "name") or read.first(action, "type")
     if event_type is None:
         raise AlertRejected("no event name (events[0].name)", source=NAME)
-    params = _parameters(parts.get(action, "parameters"))
-    application = (parts.first(event, "id.applicationName") or "").lower()
-    actor = _actor(parts.mapping_at(event, "actor"))
+    params = _parameters(read.get(action, "parameters"))
+    application = (read.first(event, "id.applicationName") or "").lower()
+    actor = _actor(read.mapping_at(event, "actor"))
     target = _target(params, application)
     return parts.build_alert(
         NAME,
-        event,
-        vendor_event_id=parts.first(event, "id.uniqueQualifier"),
+        raw=dict(event),
+        vendor_event_id=read.first(event, "id.uniqueQualifier"),
         event_type=event_type,
         title=parts.title_for(VENDOR, event_type, actor, target),
-        occurred_at=parts.required_time(event, NAME, "id.time"),
+        occurred_at=read.required_time(event, NAME, "id.time", lookup=read.look),
         actor=actor,
         target=target,
-        source_ip=parts.clean_ip(parts.get(event, "ipAddress")),
+        source_ip=parts.clean_ip(read.get(event, "ipAddress")),
         geo=parts.make_geo(
-            parts.first(event, "networkInfo.regionCode"),
-            parts.first(event, "networkInfo.subdivisionCode"),
+            read.first(event, "networkInfo.regionCode"),
+            read.first(event, "networkInfo.subdivisionCode"),
         ),
         outcome=_outcome(event_type),
     )
 
 
 def _first_event(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    events = parts.list_at(event, "events")
+    events = read.list_at(event, "events")
     if events and isinstance(events[0], Mapping):
         return events[0]
-    return parts.mapping_at(event, "event") or event
+    return read.mapping_at(event, "event") or event
 
 
 def _parameters(raw: Any) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def _parameters(raw: Any) -> dict[str, Any]:
         return {str(name): value for name, value in raw.items()}
     found: dict[str, Any] = {}
     for entry in raw if isinstance(raw, list) else []:
-        name = parts.first(entry, "name")
+        name = read.first(entry, "name")
         if name is None:
             continue
         found[name] = next((entry[key] for key in VALUE_KEYS if key in entry), None)
@@ -83,15 +83,15 @@ def _parameters(raw: Any) -> dict[str, Any]:
 
 
 def _actor(actor: Mapping[str, Any]) -> Identity | None:
-    email = parts.first(actor, "email")
-    machine = (parts.first(actor, "callerType") or "").upper() == "KEY" or (
+    email = read.first(actor, "email")
+    machine = (read.first(actor, "callerType") or "").upper() == "KEY" or (
         (email or "").endswith(".gserviceaccount.com")
     )
     return parts.identity(
         "service_account" if machine else "person",
         login=email,
-        name=parts.first(actor, "key", "applicationInfo.applicationName"),
-        provider_id=parts.first(actor, "profileId", "applicationInfo.oauthClientId"),
+        name=read.first(actor, "key", "applicationInfo.applicationName"),
+        provider_id=read.first(actor, "profileId", "applicationInfo.oauthClientId"),
     )
 
 
@@ -99,13 +99,13 @@ def _target(params: Mapping[str, Any], application: str) -> Identity | None:
     if application in APP_APPLICATIONS or "app_name" in params or "APP_NAME" in params:
         app = parts.identity(
             "oauth_app",
-            name=parts.first(params, "app_name") or parts.first(params, "APP_NAME"),
-            provider_id=parts.first(params, "client_id") or parts.first(params, "OAUTH_CLIENT_ID"),
+            name=read.first(params, "app_name") or read.first(params, "APP_NAME"),
+            provider_id=read.first(params, "client_id") or read.first(params, "OAUTH_CLIENT_ID"),
         )
         if app is not None:
             return app
     for key in PERSON_TARGETS:
-        found = parts.scalar_text(params.get(key))
+        found = read.scalar_text(params.get(key))
         if found:
             return parts.identity("person", login=found)
     return None

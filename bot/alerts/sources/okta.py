@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.alerts.model import Alert, Geo, Identity, IdentityKind
+from bot.alerts.sources import fields as read
 from bot.alerts.sources import parts
-from bot.alerts.sources.fields import required_mapping
 
 NAME = "okta"
 OKTA_EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
@@ -34,11 +34,11 @@ TARGET_PREFERENCE = ("user", "appinstance", "publicclientapp", "token", "appuser
 
 
 def matches(event: Mapping[str, Any]) -> bool:
-    event_type = parts.get(event, "eventType")
+    event_type = read.get(event, "eventType")
     if not isinstance(event_type, str):
         return False
-    if isinstance(parts.get(event, "actor"), Mapping) and (
-        parts.get(event, "published") is not None or parts.get(event, "uuid") is not None
+    if isinstance(read.get(event, "actor"), Mapping) and (
+        read.get(event, "published") is not None or read.get(event, "uuid") is not None
     ):
         return True
     # Exports that dropped the envelope still carry Okta's dotted event type names.
@@ -46,42 +46,42 @@ def matches(event: Mapping[str, Any]) -> bool:
 
 
 def normalize(event: Any) -> Alert:
-    event = required_mapping(event, NAME)
-    event_type = parts.required_text(event, NAME, "eventType")
-    actor = _identity(parts.mapping_at(event, "actor"))
-    target = _target(parts.list_at(event, "target"))
+    event = read.required_mapping(event, NAME)
+    event_type = read.required_text(event, NAME, "eventType")
+    actor = _identity(read.mapping_at(event, "actor"))
+    target = _target(read.list_at(event, "target"))
     return parts.build_alert(
         NAME,
-        event,
-        vendor_event_id=parts.first(event, "uuid"),
+        raw=dict(event),
+        vendor_event_id=read.first(event, "uuid"),
         event_type=event_type,
         title=parts.title_for(VENDOR, event_type, actor, target),
-        occurred_at=parts.required_time(event, NAME, "published"),
+        occurred_at=read.required_time(event, NAME, "published", lookup=read.look),
         actor=actor,
         target=target,
         source_ip=_ip(event),
-        user_agent=parts.first(event, "client.userAgent.rawUserAgent"),
+        user_agent=read.first(event, "client.userAgent.rawUserAgent"),
         geo=_geo(event),
-        outcome=parts.outcome_word(parts.look(event, "outcome.result")),
-        vendor_severity=parts.severity_word(parts.get(event, "severity")),
+        outcome=parts.outcome_word(read.look(event, "outcome.result")),
+        vendor_severity=parts.severity_word(read.get(event, "severity")),
     )
 
 
 def _ip(event: Mapping[str, Any]) -> str | None:
     """The client's address; Okta names an unauthenticated caller by its IP as the actor."""
-    found = parts.first(event, "client.ipAddress", "request.ipChain.0.ip")
-    if found is None and (parts.first(event, "actor.type") or "").lower() == "ip address":
-        found = parts.first(event, "actor.id")
+    found = read.first(event, "client.ipAddress", "request.ipChain.0.ip")
+    if found is None and (read.first(event, "actor.type") or "").lower() == "ip address":
+        found = read.first(event, "actor.id")
     return parts.clean_ip(found)
 
 
 def _identity(entry: Mapping[str, Any]) -> Identity | None:
-    kind = KINDS.get((parts.first(entry, "type") or "").lower().replace(" ", ""), "unknown")
+    kind = KINDS.get((read.first(entry, "type") or "").lower().replace(" ", ""), "unknown")
     return parts.identity(
         kind,
-        login=parts.first(entry, "alternateId"),
-        name=parts.first(entry, "displayName"),
-        provider_id=parts.first(entry, "id"),
+        login=read.first(entry, "alternateId"),
+        name=read.first(entry, "displayName"),
+        provider_id=read.first(entry, "id"),
     )
 
 
@@ -91,19 +91,19 @@ def _target(entries: list[Any]) -> Identity | None:
         return None
     for wanted in TARGET_PREFERENCE:
         for entry in candidates:
-            if (parts.first(entry, "type") or "").lower() == wanted:
+            if (read.first(entry, "type") or "").lower() == wanted:
                 return _identity(entry)
     return _identity(candidates[0])
 
 
 def _geo(event: Mapping[str, Any]) -> Geo | None:
-    place = parts.mapping_at(event, "client.geographicalContext") or parts.mapping_at(
+    place = read.mapping_at(event, "client.geographicalContext") or read.mapping_at(
         event, "request.ipChain.0.geographicalContext"
     )
     return parts.make_geo(
-        parts.first(place, "country"),
-        parts.first(place, "state"),
-        parts.first(place, "city"),
-        parts.look(place, "geolocation.lat"),
-        parts.look(place, "geolocation.lon"),
+        read.first(place, "country"),
+        read.first(place, "state"),
+        read.first(place, "city"),
+        read.look(place, "geolocation.lat"),
+        read.look(place, "geolocation.lon"),
     )

@@ -1,22 +1,31 @@
-"""Pieces the identity-provider normalizers share: key lookups that forgive letter case,
-identities from login names, the vendors' severity and outcome words, geo, titles, and an Alert
-constructor that turns a validation problem into AlertRejected."""
+"""Pieces the normalizers share on top of fields.py: keys a log pipeline has re-spelled,
+identities from login names and machine-looking names, the vendors' severity and outcome words,
+IP addresses, geo, titles, and an Alert constructor that turns a validation problem into
+AlertRejected."""
 
 from __future__ import annotations
 
 import ipaddress
-import math
+import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.alerts.model import Alert, AlertRejected, Geo, Identity, IdentityKind, Outcome, Severity
-from bot.alerts.sources.fields import no_event_time, parse_time
+from bot.alerts.sources.fields import number, scalar_text
 
-PLACEHOLDERS = frozenset({"", "unknown", "null", "none", "n/a", "-", "not available"})
-TITLE_PART = 120  # characters of one title part (action, actor, target)
+MAX_FOLD_DEPTH = 32  # vendor events are shallow; deeper values are kept as they are
+MAX_LABEL = 80  # characters of a label in a describe() title
+TITLE_PART = 120  # characters of one title_for() part (action, actor, target)
+PANTHER_AT_SIGN = "at_sign_"  # some pipelines spell a leading "@" this way (@type, @timestamp)
+MACHINE_NAME_WORDS = frozenset(
+    {
+        "svc", "service", "srv", "bot", "robot", "ci", "cd", "cicd", "deploy", "deployer",
+        "automation", "terraform", "jenkins", "pipeline", "daemon", "integration", "sa", "etl",
+    }
+)  # fmt: skip
+_WORDS = re.compile(r"[a-z0-9]+")
 
 SEVERITY_WORDS: dict[str, Severity] = {
     "debug": "info", "verbose": "info", "info": "info", "information": "info",
@@ -33,57 +42,64 @@ OUTCOME_WORDS: dict[str, Outcome] = {
 }  # fmt: skip
 
 
-def get(mapping: Any, key: str) -> Any:
-    """mapping[key], or the value of the one key equal to it ignoring case; None otherwise."""
-    if not isinstance(mapping, Mapping):
-        return None
-    if key in mapping:
-        return mapping[key]
-    wanted = key.lower()
-    for name, value in mapping.items():
-        if isinstance(name, str) and name.lower() == wanted:
-            return value
-    return None
-
-
-def look(event: Any, path: str) -> Any:
-    """Dotted lookup like fields.dig, but each key also matches in another letter case."""
-    value = event
-    for step in path.split("."):
-        if isinstance(value, list) and step.isdigit():
-            value = value[int(step)] if int(step) < len(value) else None
-        else:
-            value = get(value, step)
-        if value is None:
-            return None
+def fold_keys(value: Any, depth: int = 0) -> Any:
+    """A copy with every key lower-cased and "at_sign_x" spelled "@x", so one lookup path fits
+    the vendor's camelCase and the all-lower-case spelling some pipelines store."""
+    if depth >= MAX_FOLD_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        return {_fold_key(key): fold_keys(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fold_keys(item, depth + 1) for item in value]
     return value
 
 
-def scalar_text(value: Any) -> str | None:
-    """A non-placeholder string or number as stripped text; anything else None."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+def _fold_key(key: Any) -> Any:
+    if not isinstance(key, str):
+        return key
+    lowered = key.lower()
+    if lowered.startswith(PANTHER_AT_SIGN):
+        return "@" + lowered[len(PANTHER_AT_SIGN) :]
+    return lowered
+
+
+def top_level(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's own keys folded as fold_keys does, without copying anything below them."""
+    return {_fold_key(key): value for key, value in event.items()}
+
+
+def ip_or_none(value: str | None) -> str | None:
+    """value when it is an IPv4/IPv6 address; vendors also put hostnames and words there."""
+    return _ip(value.strip()) if value else None
+
+
+def clean_ip(value: Any) -> str | None:
+    """An IP address from text that may carry a port ("1.2.3.4:443", "[2001:db8::1]:443")."""
+    raw = scalar_text(value)
+    if raw is None:
         return None
-    cleaned = str(value).strip()
-    return None if cleaned.lower() in PLACEHOLDERS else cleaned
+    candidates = [raw, raw.strip("[]")]
+    if raw.startswith("[") and "]:" in raw:
+        candidates.append(raw[1 : raw.index("]")])
+    if raw.count(":") == 1:
+        candidates.append(raw.split(":")[0])
+    return next(filter(None, map(_ip, candidates)), None)
 
 
-def first(event: Any, *paths: str) -> str | None:
-    """The first path (case-forgiving) that holds real text."""
-    for path in paths:
-        found = scalar_text(look(event, path))
-        if found is not None:
-            return found
-    return None
+def _ip(candidate: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
 
 
-def mapping_at(event: Any, path: str) -> Mapping[str, Any]:
-    value = look(event, path)
-    return value if isinstance(value, Mapping) else {}
-
-
-def list_at(event: Any, path: str) -> list[Any]:
-    value = look(event, path)
-    return value if isinstance(value, list) else []
+def looks_like_machine(name: str | None) -> bool:
+    """True when a word of name (split on anything not a letter or digit) marks a machine
+    account: svc-ci-deployer, reporting-bot, terraform_sync. Vendors rarely say so themselves."""
+    if not name:
+        return False
+    lowered = name.lower()
+    return lowered.endswith("[bot]") or bool(MACHINE_NAME_WORDS & set(_WORDS.findall(lowered)))
 
 
 def looks_like_email(value: str | None) -> bool:
@@ -106,8 +122,11 @@ def identity(
         email = login
     elif login and not name:
         name = login
-    found = Identity(kind=kind, provider_id=provider_id, email=email, name=name)
-    return None if found.is_empty() else found
+    return identity_or_none(Identity(kind=kind, provider_id=provider_id, email=email, name=name))
+
+
+def identity_or_none(identity: Identity) -> Identity | None:
+    return None if identity.is_empty() else identity
 
 
 def severity_word(value: Any) -> Severity:
@@ -122,34 +141,6 @@ def outcome_word(value: Any) -> Outcome:
         return "success" if value else "failure"
     word = scalar_text(value)
     return OUTCOME_WORDS.get(word.lower(), "unknown") if word else "unknown"
-
-
-def clean_ip(value: Any) -> str | None:
-    """An IP address from text that may carry a port ("1.2.3.4:443", "[2001:db8::1]:443")."""
-    raw = scalar_text(value)
-    if raw is None:
-        return None
-    candidates = [raw, raw.strip("[]")]
-    if raw.startswith("[") and "]:" in raw:
-        candidates.append(raw[1 : raw.index("]")])
-    if raw.count(":") == 1:
-        candidates.append(raw.split(":")[0])
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
-    return None
-
-
-def number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        parsed = float(value)
-    except ValueError:
-        return None
-    return parsed if math.isfinite(parsed) else None
 
 
 def make_geo(
@@ -170,44 +161,70 @@ def make_geo(
 
 def title_for(vendor: str, event_type: str, actor: Identity | None, target: Identity | None) -> str:
     """'Vendor: action by actor on target', each part cut short."""
-    title = f"{vendor}: {_short(event_type)}"
+    title = f"{vendor}: {_cut(event_type, TITLE_PART)}"
     if actor is not None:
-        title += f" by {_short(actor.label)}"
+        title += f" by {_cut(actor.label, TITLE_PART)}"
     if target is not None and (actor is None or target.label != actor.label):
-        title += f" on {_short(target.label)}"
+        title += f" on {_cut(target.label, TITLE_PART)}"
     return title
 
 
-def _short(value: str) -> str:
-    return value if len(value) <= TITLE_PART else value[: TITLE_PART - 1] + "…"
+def describe(
+    vendor: str,
+    action: str,
+    actor: Identity | None,
+    target: Identity | None,
+    *,
+    failure: str | None = None,
+) -> str:
+    """'AWS: CreateAccessKey by alice for svc-ci-deployer (failed: AccessDenied)'.
+
+    failure is None when the action did not fail, "" when it failed for an unnamed reason."""
+    parts = [f"{vendor}: {action}"]
+    if actor is not None:
+        parts.append(f"by {short_label(actor)}")
+    target_label = _target_label(actor, target)
+    if target is not None and target_label:
+        parts.append(f"{'on' if target.kind == 'unknown' else 'for'} {target_label}")
+    title = " ".join(parts)
+    if failure is None:
+        return title
+    return f"{title} (failed: {failure})" if failure else f"{title} (failed)"
 
 
-def build_alert(source: str, event: Mapping[str, Any], **fields: Any) -> Alert:
-    """The Alert, with the whole event as raw; a field that does not validate is a rejection."""
+def short_label(identity: Identity) -> str:
+    """How describe() names someone: a login or email, else the last part of an ARN or id."""
+    label = identity.name or identity.email or _arn_tail(identity.arn) or identity.provider_id
+    return _cut(label or "?", MAX_LABEL)
+
+
+def _arn_tail(arn: str | None) -> str | None:
+    if not arn:
+        return None
+    return arn.replace(":", "/").rstrip("/").rsplit("/", 1)[-1] or arn
+
+
+def _target_label(actor: Identity | None, target: Identity | None) -> str | None:
+    """The target's label, unless it only repeats the actor's: nothing when the actor acts on
+    itself, the key id when it acts on its own key."""
+    if target is None:
+        return None
+    label = short_label(target)
+    if target.kind == "access_key" and actor is not None and label == short_label(actor):
+        return target.provider_id
+    same = actor is not None and actor.kind == target.kind and label == short_label(actor)
+    return None if same else label
+
+
+def _cut(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def build_alert(source: str, **values: Any) -> Alert:
+    """Alert(source=source, **values), with a value the model refuses reported as AlertRejected."""
     try:
-        return Alert(source=source, raw=dict(event), **fields)
+        return Alert(source=source, **values)
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(part) for part in problem.get("loc", ())) or "event"
         raise AlertRejected(f"{where}: {problem.get('msg', 'invalid')}", source=source) from exc
-
-
-def required_time(event: Any, source: str, *paths: str) -> datetime:
-    """The first readable time among paths (case-forgiving); AlertRejected when there is none."""
-    return pick_time(source, *((path, look(event, path)) for path in paths))
-
-
-def pick_time(source: str, *candidates: tuple[str, Any]) -> datetime:
-    """The first readable time among (where, value) pairs; AlertRejected naming where looked."""
-    for _where, value in candidates:
-        parsed = parse_time(value)
-        if parsed is not None:
-            return parsed
-    return no_event_time(source, ", ".join(where for where, _value in candidates))
-
-
-def required_text(event: Any, source: str, *paths: str) -> str:
-    found = first(event, *paths)
-    if found is None:
-        raise AlertRejected(f"no event type (looked in {', '.join(paths)})", source=source)
-    return found
