@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, event, select, text
+from sqlalchemy import DateTime, bindparam, event, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
@@ -92,8 +92,12 @@ def _append_after_own_head_sql(lock_source: str) -> str:
 # PostgreSQL takes the chain lock inside the statement (in autocommit: one round trip, one
 # commit); SQLite holds it since BEGIN.
 _PG_APPEND_SQL = _append_after_own_head_sql(f"FROM (SELECT {_PG_LOCK}) AS chain_lock ")
-_PG_APPEND_AFTER_OWN_HEAD = text(_PG_APPEND_SQL)
-_SQLITE_APPEND_AFTER_OWN_HEAD = text(_append_after_own_head_sql(""))
+# ts is bound as the column's type, so SQLite stores it spelled as the ORM's inserts spell it
+# (its driver's own adapter would add "+00:00" and drop whole-second fractions, and rows would
+# then sort out of time order as text).
+_TS_PARAM = bindparam("ts", type_=DateTime(timezone=True))
+_PG_APPEND_AFTER_OWN_HEAD = text(_PG_APPEND_SQL).bindparams(_TS_PARAM)
+_SQLITE_APPEND_AFTER_OWN_HEAD = text(_append_after_own_head_sql("")).bindparams(_TS_PARAM)
 # The same statement for a bare psycopg connection, which takes %(name)s placeholders.
 _PG_KEPT_APPEND_AFTER_OWN_HEAD = re.sub(r"(?<!:):(\w+)", r"%(\1)s", _PG_APPEND_SQL)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +228,31 @@ def test_returned_event_is_the_stored_row_as_a_full_audit_event(engine: Engine) 
     assert event.model_fields_set == built.model_fields_set == set(built.model_dump())
     assert inspect(event).transient  # a mapped instance, in no session
     log.close()
+
+
+def test_every_append_path_stores_times_that_sort_in_time_order(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A whole second, then a fraction past it: stored as text on SQLite, both must sort right
+    # whichever append path (first write of the process, or the one-statement path) wrote them.
+    whole = as_utc(datetime(2026, 11, 16, 9, 0, 0))
+    times = iter([whole, whole + timedelta(microseconds=5), whole + timedelta(seconds=1)])
+    monkeypatch.setattr("bot.audit.utcnow", lambda: next(times))
+    log = AuditLog(engine, Redactor())
+    for number in range(3):
+        log.record("error", actor="test", data={"n": number})
+    with engine.connect() as conn:
+        by_time = conn.execute(text("SELECT seq FROM audit_event ORDER BY ts")).scalars().all()
+        from_last = (
+            conn.execute(
+                select(AUDIT_TABLE.c.seq).where(AUDIT_TABLE.c.ts >= whole + timedelta(seconds=1))
+            )
+            .scalars()
+            .all()
+        )
+    assert by_time == [1, 2, 3] and from_last == [3]
+    assert [as_utc(row["ts"]) for row in stored_rows(engine)] == [
+        whole,
+        whole + timedelta(microseconds=5),
+        whole + timedelta(seconds=1),
+    ]
