@@ -439,6 +439,7 @@ def test_credentials_list_live_and_sweep(socbot: Socbot, db: Engine) -> None:
 def test_demo_runs_the_whole_loop(socbot: Socbot, db_url: str, db: Engine, tmp_path: Path) -> None:
     run = socbot("demo", "--database", db_url)
     assert run.code == 0, run.err
+    assert run.out.count(": accepted as alert_") == 5  # each sample went through the intake
     assert "audit chain: verified" in run.out
     assert re.search(r"credentials: [1-9]\d* issued, 0 still live", run.out)
     assert "a second execution is refused" in run.out

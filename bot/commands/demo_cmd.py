@@ -7,15 +7,15 @@ import json
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from bot.agent.offline import OfflineEngine
 from bot.agent.tokens import TokenCounter
-from bot.alerts.triage import TriageResult, triage_alert
+from bot.alerts.intake import Intake
+from bot.alerts.triage import TriageResult
 from bot.approvals import PENDING
 from bot.audit import verify
 from bot.commands.common import Subparsers, add_command, settings
-from bot.commands.triage_cmd import render_triage
+from bot.commands.triage_cmd import render_triage, triage_accepted
 from bot.errors import ApprovalError
 from bot.runtime import Runtime
 from tools.providers.lab.seed import seed_lab
@@ -49,8 +49,8 @@ def demo(args: argparse.Namespace) -> int:
     ok = _closing_checks(runtime, request_id)
     print(
         f"\ndone in {time.monotonic() - started:.1f}s. Explore with --database "
-        f"{runtime.settings.database_url}: socbot actions list, socbot audit show TASK, "
-        "socbot credentials list"
+        f"{runtime.settings.database_url}: socbot alerts queue, socbot actions list, "
+        "socbot audit show TASK, socbot credentials list, socbot digest --since 1d"
     )
     return 0 if ok else 1
 
@@ -71,18 +71,22 @@ def _heading(text: str) -> None:
     print(f"\n== {text} " + "=" * max(0, 70 - len(text)))
 
 
-def _demo_alerts() -> list[tuple[str, dict[str, Any]]]:
+def _demo_alerts() -> list[tuple[str, str]]:
     folder = resources.files("bot.demo_alerts")
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".json")), key=lambda f: f.name)
-    return [(f.name, json.loads(f.read_text(encoding="utf-8"))) for f in files]
+    return [(f.name, f.read_text(encoding="utf-8")) for f in files]
 
 
 def _triage_all(runtime: Runtime) -> list[TriageResult]:
-    _heading("2. Triage (offline engine: deterministic rules, same gate as any model)")
+    _heading("2. Intake and triage (offline engine: deterministic rules, same gate as any model)")
     results = []
-    for name, alert in _demo_alerts():
-        print(f"\n-- {name}")
-        result = triage_alert(runtime, alert, actor="alert:demo")
+    intake = Intake(runtime)
+    for name, text in _demo_alerts():
+        outcome = intake.accept(text, via="cli")
+        print(f"\n-- {name}: {outcome.status} as {outcome.alert_id or outcome.rejected_id}")
+        if outcome.status != "accepted":  # a kept database has seen these alerts already
+            continue
+        result = triage_accepted(runtime, outcome, "alert:demo")
         print(render_triage(result))
         results.append(result)
     return results

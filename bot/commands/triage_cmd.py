@@ -40,7 +40,7 @@ def triage(args: argparse.Namespace) -> int:
         raise AlertError(_rejection_message(args.file, text, outcome))
     if outcome.status == "duplicate":
         return _report_duplicate(runtime, outcome, as_json=args.json)
-    result = _triage_now(runtime, outcome, args.actor)
+    result = triage_accepted(runtime, outcome, args.actor)
     print(result.model_dump_json(indent=2) if args.json else render_triage(result))
     return 0
 
@@ -65,7 +65,8 @@ def _rejection_message(source: str, text: str, outcome: IntakeOutcome) -> str:
     return f"{where}: {outcome.reason} {kept}"
 
 
-def _triage_now(runtime: Runtime, outcome: IntakeOutcome, actor: str) -> TriageResult:
+def triage_accepted(runtime: Runtime, outcome: IntakeOutcome, actor: str) -> TriageResult:
+    """Triage the group an alert just accepted by the intake joined, now, in this process."""
     worker = TriageWorker(runtime, NoPublisher(), name=f"cli:{os.getpid()}")
     claim = worker.queue.claim(worker.name, group_id=str(outcome.group_id))
     if claim is None:  # a storm may have merged its group into its own since
