@@ -56,6 +56,13 @@ def duration(value: float | None) -> str:
     return f"{value / 3600:.1f} h"
 
 
+def scope_seconds(value: float | None) -> str:
+    """Whole seconds once they add up; below 10, enough digits that sub-second use shows."""
+    if value is None:
+        return NONE
+    return f"{value:,.0f}" if value >= 10 else f"{value:.3g}"
+
+
 def millis(value: float | None) -> str:
     return NONE if value is None else f"{value:,.1f} ms"
 
@@ -164,7 +171,9 @@ def _credentials(b: _Builder, digest: Digest) -> Section:
             ),
             b.line("Still live at window end (want 0)", lambda k: k.credentials.live_at_end),
             b.line(
-                "Credential-seconds × scopes", lambda k: round(k.credentials.credential_seconds)
+                "Credential-seconds × scopes",
+                lambda k: k.credentials.credential_seconds,
+                scope_seconds,
             ),
         ],
     )
