@@ -12,12 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 
 from bot.agent.model import ModelReply, ToolCallRequest, Usage
 from bot.agent.tokens import TokenCounter
+from tests.loopback import LoopbackServer
 
 # ---------------------------------------------------------------------------------------------
 # OpenAI chat completions
@@ -136,29 +137,20 @@ class FakeOpenAIServer:
         self._script: list[ScriptItem] = list(script)
         self._lock = threading.Lock()
         self._counter = 0
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
         self._port: int | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> FakeOpenAIServer:
-        handler = type("FakeOpenAIHandler", (_OpenAIHandler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(type("FakeOpenAIHandler", (_OpenAIHandler,), {"fake": self}))
+        self._port = self._server.port
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def __enter__(self) -> FakeOpenAIServer:
         return self.start()

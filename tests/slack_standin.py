@@ -36,11 +36,12 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.loopback import LoopbackServer
 from tests.slack_standin_methods import METHODS, SlackMethods, SlackUser, Upload
 
 __all__ = ["RecordedCall", "SlackStandIn", "SlackUser", "Upload", "decode_params"]
@@ -109,8 +110,7 @@ class SlackStandIn(SlackMethods):
         self._uploads: dict[str, Upload] = {}
         self._ts_counter = itertools.count(100)
         self._id_counter = itertools.count(1)
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
         self._port: int | None = None
         self.add_user(SlackUser(bot_user_id, real_name="socbot", is_bot=True))
         for user in users:
@@ -119,22 +119,14 @@ class SlackStandIn(SlackMethods):
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> SlackStandIn:
-        handler = type("SlackStandInHandler", (_Handler,), {"standin": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(type("SlackStandInHandler", (_Handler,), {"standin": self}))
+        self._port = self._server.port
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def __enter__(self) -> SlackStandIn:
         return self.start()
