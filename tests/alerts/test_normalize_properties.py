@@ -43,6 +43,7 @@ def normalize_with(source: str, event: Any) -> Alert | None:
         alert: Alert = SOURCES[source].normalize(event)
     except AlertRejected as rejected:
         assert rejected.reason.strip(), "a rejection needs a reason"
+        assert rejected.source == source, "a rejection names the source that refused"
         return None
     return alert
 

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from bot.alerts.model import AlertRejected, Geo, Identity
 from bot.alerts.normalize import normalize_event
@@ -202,17 +200,3 @@ def test_wrong_shapes_are_rejected(shape: Any) -> None:
     with pytest.raises(AlertRejected) as caught:
         entra_id.normalize(shape)
     assert caught.value.source == "entra_id"
-
-
-CASES = [
-    (name, path) for name in cases.fixture_names(SOURCE) for path in cases.leaf_paths(event(name))
-]
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=st.sampled_from(CASES), value=cases.SMALL_JSON_VALUES)
-def test_any_field_of_any_type_ends_in_an_alert_or_a_rejection(
-    case: tuple[str, Any], value: Any
-) -> None:
-    name, path = case
-    cases.normalize_or_reject(entra_id, cases.replaced(event(name), path, value))
