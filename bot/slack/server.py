@@ -37,6 +37,7 @@ from bot.runtime import Runtime
 from bot.slack.app import Registrar, build_app, connect
 from bot.slack.client import make_web_client
 from bot.slack.context import SlackContext
+from bot.slack.events_guard import EventsGuard
 from bot.slack.gate import EventGate
 from bot.slack.store import forget_old_events
 from bot.slack.triage_hook import TriageWorkers, start_triage_workers
@@ -116,27 +117,31 @@ def create_http_app(
 ) -> Starlette:
     routes: list[BaseRoute] = [Route("/healthz", _health_endpoint(runtime), methods=["GET"])]
     if bolt is not None:
-        routes.append(slack_route(bolt))
+        routes.append(slack_route(bolt, _signing_secret(runtime.settings)))
     routes.extend(alert_routes(runtime, on_accepted=on_alert_accepted))
     return Starlette(routes=routes)
 
 
-def slack_route(bolt: App) -> Route:
-    """POST /slack/events, dispatched to bolt off the event loop."""
-    return Route(SLACK_EVENTS_PATH, _slack_endpoint(bolt), methods=["POST"])
+def slack_route(bolt: App, signing_secret: str) -> Route:
+    """POST /slack/events, checked (size, signature, shape), then dispatched to bolt off the
+    event loop."""
+    guard = EventsGuard(signing_secret, MAX_SLACK_BODY)
+    return Route(SLACK_EVENTS_PATH, _slack_endpoint(bolt, guard), methods=["POST"])
 
 
-def _slack_endpoint(bolt: App) -> Endpoint:
+def _signing_secret(settings: Settings) -> str:
+    secret = settings.slack_signing_secret
+    return secret.get_secret_value() if secret else ""
+
+
+def _slack_endpoint(bolt: App, guard: EventsGuard) -> Endpoint:
     limiter = anyio.CapacityLimiter(SLACK_REQUEST_THREADS)
 
     async def slack_events(request: Request) -> Response:
-        if int(request.headers.get("content-length") or 0) > MAX_SLACK_BODY:
-            return PlainTextResponse("request too large", status_code=413)
-        body = await request.body()
-        try:
-            bolt_request = to_bolt_request(request, body)
-        except UnicodeDecodeError:
-            return PlainTextResponse("body is not UTF-8", status_code=400)
+        body, refusal = await guard.read(request)
+        if refusal is not None:
+            return PlainTextResponse(refusal.reason, status_code=refusal.status)
+        bolt_request = to_bolt_request(request, body)
         response = await anyio.to_thread.run_sync(bolt.dispatch, bolt_request, limiter=limiter)
         return to_starlette_response(response)
 
