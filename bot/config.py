@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -63,6 +65,12 @@ class Settings(BaseSettings):
         validation_alias="SOCBOT_ALERT_INTAKE_CHANNEL",
         description="Channel where other integrations post alerts for socbot to ingest.",
     )
+    slack_alert_intake_posters: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="SOCBOT_ALERT_INTAKE_POSTERS",
+        description="Bot (B…) or app (A…) ids allowed to post alerts in the intake channel, "
+        "comma-separated or JSON; anyone else's post is refused and audited.",
+    )
     approve_emoji: str = Field(default="white_check_mark", validation_alias="SOCBOT_APPROVE_EMOJI")
     reject_emoji: str = Field(default="x", validation_alias="SOCBOT_REJECT_EMOJI")
     slack_workers: int = Field(default=8, ge=1, le=64, validation_alias="SOCBOT_SLACK_WORKERS")
@@ -110,9 +118,24 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO", validation_alias="SOCBOT_LOG_LEVEL")
 
+    @field_validator("slack_alert_intake_posters", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return split_ids(value)
+
     @property
     def uses_offline_engine(self) -> bool:
         return self.openai_api_key is None or not self.openai_api_key.get_secret_value()
+
+
+def split_ids(value: object) -> object:
+    """A comma-separated string (or a JSON list) of ids as a list; anything else unchanged."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -66,6 +66,8 @@ class TaskHandle:
     tokens: int = 0
     status: str = "ok"
     summary: str | None = None
+    # Who else caused this task (an alert's poster): a requester of what it parks.
+    origin: frozenset[str] = frozenset()
 
     def charge_turn(self) -> None:
         self.check_time()
@@ -110,9 +112,15 @@ class TaskRunner:
 
     @contextmanager
     def run(
-        self, kind: str, actor: str, limits: TaskLimits, *, subject: dict[str, Any] | None = None
+        self,
+        kind: str,
+        actor: str,
+        limits: TaskLimits,
+        *,
+        subject: dict[str, Any] | None = None,
+        origin: frozenset[str] = frozenset(),
     ) -> Iterator[TaskHandle]:
-        handle = TaskHandle(new_task_id(), kind, actor, limits)
+        handle = TaskHandle(new_task_id(), kind, actor, limits, origin=origin)
         self._start(handle, subject or {})
         try:
             yield handle

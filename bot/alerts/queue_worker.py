@@ -91,7 +91,11 @@ class TriageWorker:
         try:
             loaded = load_group(self.runtime.engine, claim.group_id)
             result = triage_group(
-                self.runtime, loaded.group, actor=actor or loaded.actor, variety=loaded.variety
+                self.runtime,
+                loaded.group,
+                actor=actor or loaded.actor,
+                variety=loaded.variety,
+                origin=loaded.origins,
             )
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"

@@ -73,7 +73,12 @@ def triage_alert(
 
 
 def triage_group(
-    runtime: Runtime, group: TriageGroup, *, actor: str, variety: int | None = None
+    runtime: Runtime,
+    group: TriageGroup,
+    *,
+    actor: str,
+    variety: int | None = None,
+    origin: frozenset[str] = frozenset(),
 ) -> TriageResult:
     """Triage a group of normalized alerts once: its sample, its count, its first facts.
     variety: how many distinct fingerprints the group holds, for a storm's header. The
@@ -82,6 +87,8 @@ def triage_group(
         raise AlertError(f"triage group {group.group_id} holds no alerts to show the model")
     text = group_text(group.alerts, group.total, is_storm=group.is_storm, variety=variety)
     subject = {"group_id": group.group_id, "alert": group_facts(group.alerts, group.total)}
+    if origin:
+        subject["origin"] = sorted(origin)
 
     def finish(task: TaskHandle, result: TriageResult) -> TriageResult:
         cited = _with_alert_fields(result, group.alerts)
@@ -93,7 +100,7 @@ def triage_group(
         )
         return cited
 
-    return _triage(runtime, text, subject, _markers(group.alerts), actor, finish)
+    return _triage(runtime, text, subject, _markers(group.alerts), actor, finish, origin)
 
 
 def triage_result_data(group: TriageGroup, result: TriageResult) -> dict[str, Any]:
@@ -137,10 +144,11 @@ def _triage(
     markers: list[str],
     actor: str,
     finish: Callable[[TaskHandle, TriageResult], TriageResult] | None = None,
+    origin: frozenset[str] = frozenset(),
 ) -> TriageResult:
     facts = subject["alert"]
     limits = runtime.task_limits()
-    with runtime.tasks.run("triage", actor, limits, subject=subject) as task:
+    with runtime.tasks.run("triage", actor, limits, subject=subject, origin=origin) as task:
         if markers:
             runtime.audit.record(
                 "injection.suspect",
