@@ -35,9 +35,10 @@ from bot.execution import TIMED_OUT_NOTE, execute_approved
 from bot.parking import Parker, Proposal
 from bot.policy import Decision, Policy, PolicyStore, ToolCall, ToolRule, decide, exposed_tools
 from bot.redaction import Redactor
+from bot.targets import target_aliases
 from bot.tasks import TaskHandle, TaskLimits, TaskRunner
 from bot.tool_outcome import ToolOutcome, parse_arguments
-from tools.base import Provider, TaskContext, Tool, ToolArgs
+from tools.base import Provider, TargetInfo, TaskContext, Tool, ToolArgs
 
 __all__ = ["Executor", "ToolOutcome", "parse_arguments"]
 
@@ -124,15 +125,17 @@ class Executor:
     ) -> ToolOutcome:
         rule = policy.tools[tool.name]
         try:
-            aliases = self._target_aliases(task, tool, args, policy, rule.mode)
+            info = self._resolve(task, tool, args, policy, rule.mode)
         except ProviderError as exc:  # unknown or ambiguous target: nothing to decide on
             return self._deny(task, actor, tool.name, policy, f"tools.{tool.name}.target", str(exc))
+        aliases = target_aliases(tool, args, info)
         decision = decide(policy, ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor))
         decision = self._apply_rate_limit(decision, rule)
         self._audit_decision(task, actor, tool.name, decision)
         if decision.outcome == "run":
             return self.run_tool(task, actor, tool, args, policy)
-        proposal = Proposal(task, tool, args, aliases, decision, rule, evidence)
+        identity_id = info.identity_id if info is not None else None
+        proposal = Proposal(task, tool, args, aliases, decision, rule, evidence, identity_id)
         if decision.outcome == "recommend":
             return self._parker.draft(proposal)
         if decision.outcome == "require_approval":
@@ -156,18 +159,17 @@ class Executor:
             data={"outcome": decision.outcome, "rule": decision.rule, "reason": decision.reason},
         )
 
-    def _target_aliases(
+    def _resolve(
         self, task: TaskHandle, tool: Tool, args: ToolArgs, policy: Policy, mode: str
-    ) -> frozenset[str]:
-        """Every name of the action's target and its owner, for protected-target rules."""
+    ) -> TargetInfo | None:
+        """Who or what the action would touch (None for reads and targetless tools)."""
         target = tool.target_of(args)
         if mode == "read_only" or target is None:
-            return frozenset()
+            return None
         with self._broker.issue(
             task.id, "resolve_target", RESOLVE_SCOPES, 30, policy_version=policy.version
         ) as credential:
-            info = self._provider.resolve_target(credential, target)
-        return frozenset({target.lower(), *info.aliases})
+            return self._provider.resolve_target(credential, target)
 
     def _apply_rate_limit(self, decision: Decision, rule: ToolRule) -> Decision:
         name, limit = rule.name, rule.rate_limit
@@ -251,7 +253,12 @@ class Executor:
     def resolve_aliases(
         self, task: TaskHandle, tool: Tool, args: ToolArgs, policy: Policy
     ) -> frozenset[str]:
-        return self._target_aliases(task, tool, args, policy, policy.tools[tool.name].mode)
+        return target_aliases(tool, args, self.resolve_target(task, tool, args, policy))
+
+    def resolve_target(
+        self, task: TaskHandle, tool: Tool, args: ToolArgs, policy: Policy
+    ) -> TargetInfo | None:
+        return self._resolve(task, tool, args, policy, policy.tools[tool.name].mode)
 
     def registered(self, name: str) -> Tool | None:
         return self._registry.get(name)

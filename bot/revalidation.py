@@ -2,7 +2,8 @@
 
 An approval is for one exact action under one policy. It is void when the stored request no
 longer matches its hash, an approval was given for another hash, the tool or its arguments no
-longer validate, the current policy would not park it for approval (denied, protected target,
+longer validate, the target now resolves to another identity than the one it was parked
+for, the current policy would not park it for approval (denied, protected target,
 mode changed), or the counted approvers no longer meet the current approver rule and quorum.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.approvals import ActionRequest, hash_matches
-from bot.errors import NotFound, ToolArgumentError
+from bot.errors import NotFound, ProviderError, ToolArgumentError
 from bot.policy import Policy, ToolCall, decide
+from bot.targets import target_aliases
 from bot.tool_outcome import parse_arguments
-from tools.base import Tool, ToolArgs
+from tools.base import TargetInfo, Tool, ToolArgs
 
 if TYPE_CHECKING:
     from bot.executor import Executor
@@ -58,11 +60,31 @@ def _policy_reason(
     if request.tool not in policy.tools:
         return f"the current policy no longer declares {request.tool}"
     try:
-        aliases = executor.resolve_aliases(task, tool, args, policy)
+        info = executor.resolve_target(task, tool, args, policy)
     except NotFound as exc:
         return f"the target is gone: {exc}"
+    except ProviderError as exc:
+        return f"the target no longer resolves: {exc}"
+    changed = identity_changed(request, info)
+    if changed is not None:
+        return changed
+    aliases = target_aliases(tool, args, info)
     call = ToolCall(request.tool, args.model_dump(mode="json"), aliases, request.requester)
     decision = decide(policy, call)
     if decision.outcome != "require_approval":
         return f"the current policy no longer allows it with approval: {decision.reason}"
     return None
+
+
+def identity_changed(request: ActionRequest, info: TargetInfo | None) -> str | None:
+    """Why the target is no longer the identity approvers approved, if it is not."""
+    bound = request.target_identity_id
+    if bound is None:  # parked before binding, or a target that is no identity
+        return None
+    now = info.identity_id if info is not None else None
+    if now == bound:
+        return None
+    return (
+        f"{request.target!r} now resolves to {now or 'no identity'}, not {bound} as when it "
+        "was approved: the approval was for that identity"
+    )

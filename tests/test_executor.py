@@ -174,6 +174,7 @@ def test_execute_with_approval_parks_with_the_action_hash(
             "requester": ANALYST,
             "task_id": task.id,
             "policy_version": version,
+            "target_identity_id": "p-maria-chen",
         }
     )
     assert (stored.status, stored.quorum, stored.action_hash) == ("pending", 2, expected)

@@ -67,8 +67,12 @@ def short_code(request: ActionRequest) -> str:
 
 
 def shown_action(request: ActionRequest) -> dict[str, Any]:
-    """The action exactly as stored; the card's action block decodes back to this."""
-    return {"tool": request.tool, "target": request.target, "args": request.args}
+    """The action exactly as stored; the card's action block decodes back to this. "identity"
+    is the stable id the target resolved to: it runs on that identity or not at all."""
+    shown = {"tool": request.tool, "target": request.target, "args": request.args}
+    if request.target_identity_id is not None:
+        shown["identity"] = request.target_identity_id
+    return shown
 
 
 def approval_card(view: CardView) -> Card:

@@ -135,6 +135,7 @@ def test_show_gives_the_stored_action_and_its_verdicts(s: Scene) -> None:
         "tool": "suspend_identity",
         "target": "p-maria-chen",
         "args": request.args,
+        "identity": "p-maria-chen",
     }
     assert f"hash `{request.action_hash[:10]}`" in text
     assert "• <@U0IDADMIN2>: withdrawn via `cli`" in text
