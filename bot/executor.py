@@ -11,19 +11,14 @@ import logging
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
-from bot.approvals import ActionRequest, ApprovalBook
+from bot.approvals import ApprovalBook
 from bot.audit import AuditLog
 from bot.canonical import canonical_json, hash_value
-from bot.clock import utcnow
-from bot.credentials import CredentialBroker, CredentialRecord
-from bot.db import session_scope
+from bot.credentials import CredentialBroker
 from bot.errors import (
     AuditWriteError,
     LimitExceeded,
@@ -34,6 +29,7 @@ from bot.errors import (
 from bot.execution import TIMED_OUT_NOTE, execute_approved
 from bot.parking import Parker, Proposal
 from bot.policy import Decision, Policy, PolicyStore, ToolCall, ToolRule, decide, exposed_tools
+from bot.rate_limits import parked_cap_reason, rate_limit_reason
 from bot.redaction import Redactor
 from bot.targets import target_aliases
 from bot.tasks import TaskHandle, TaskLimits, TaskRunner
@@ -130,7 +126,7 @@ class Executor:
             return self._deny(task, actor, tool.name, policy, f"tools.{tool.name}.target", str(exc))
         aliases = target_aliases(tool, args, info)
         decision = decide(policy, ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor))
-        decision = self._apply_rate_limit(decision, rule)
+        decision = self._apply_parked_cap(task, self._apply_rate_limit(decision, rule))
         self._audit_decision(task, actor, tool.name, decision)
         if decision.outcome == "run":
             return self.run_tool(task, actor, tool, args, policy)
@@ -172,33 +168,29 @@ class Executor:
             return self._provider.resolve_target(credential, target)
 
     def _apply_rate_limit(self, decision: Decision, rule: ToolRule) -> Decision:
-        name, limit = rule.name, rule.rate_limit
-        if limit is None or decision.outcome == "deny":
+        if decision.outcome == "deny":
             return decision
-        since = utcnow() - timedelta(seconds=limit.per_seconds)
-        used = self._count_recent(name, decision.outcome, since)
-        if used < limit.calls:
+        reason = rate_limit_reason(self._engine, rule)
+        if reason is None:
             return decision
-        reason = f"{name} is limited to {limit.calls} calls per {limit.per_seconds}s; {used} used"
         return Decision(
-            "deny", f"tools.{name}.rate_limit", reason, decision.policy_version, decision.mode
+            "deny", f"{rule.rule}.rate_limit", reason, decision.policy_version, decision.mode
         )
 
-    def _count_recent(self, name: str, outcome: str, since: datetime) -> int:
-        if outcome == "run":
-            query = (
-                select(func.count())
-                .select_from(CredentialRecord)
-                .where(CredentialRecord.tool == name, col(CredentialRecord.issued_at) >= since)
-            )
-        else:
-            query = (
-                select(func.count())
-                .select_from(ActionRequest)
-                .where(ActionRequest.tool == name, col(ActionRequest.created_at) >= since)
-            )
-        with session_scope(self._engine) as session:
-            return int(session.exec(query).one())
+    def _apply_parked_cap(self, task: TaskHandle, decision: Decision) -> Decision:
+        if decision.outcome not in ("recommend", "require_approval"):
+            return decision
+        task.parked += 1
+        reason = parked_cap_reason(task.parked, task.limits.parked_actions)
+        if reason is None:
+            return decision
+        return Decision(
+            "deny", "task_limits.parked_actions", reason, decision.policy_version, decision.mode
+        )
+
+    def rate_limit_reason(self, rule: ToolRule) -> str | None:
+        """Why the tool may not run once more now (execution asks again before running)."""
+        return rate_limit_reason(self._engine, rule)
 
     def run_tool(
         self, task: TaskHandle, actor: str, tool: Tool, args: ToolArgs, policy: Policy

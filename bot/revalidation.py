@@ -73,7 +73,7 @@ def _policy_reason(
     decision = decide(policy, call)
     if decision.outcome != "require_approval":
         return f"the current policy no longer allows it with approval: {decision.reason}"
-    return None
+    return executor.rate_limit_reason(policy.tools[request.tool])
 
 
 def identity_changed(request: ActionRequest, info: TargetInfo | None) -> str | None:

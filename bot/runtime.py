@@ -133,5 +133,9 @@ class Runtime:
     def task_limits(self) -> TaskLimits:
         limits = self.policies.current.task_limits
         return TaskLimits(
-            limits.model_turns, limits.tool_calls, limits.tokens, float(limits.seconds)
+            limits.model_turns,
+            limits.tool_calls,
+            limits.tokens,
+            float(limits.seconds),
+            limits.parked_actions,
         )

@@ -50,6 +50,7 @@ class TaskLimits:
     tool_calls: int
     tokens: int
     seconds: float
+    parked_actions: int = 10  # actions parked or drafted; one injected task cannot flood approvers
 
 
 @dataclass
@@ -64,6 +65,7 @@ class TaskHandle:
     turns: int = 0
     tool_calls: int = 0
     tokens: int = 0
+    parked: int = 0
     status: str = "ok"
     summary: str | None = None
     # Who else caused this task (an alert's poster): a requester of what it parks.

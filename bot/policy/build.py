@@ -97,4 +97,5 @@ def build_rule(
         protected_targets=tool_globs,
         rate_limit=None if limit is None else RateLimit(limit["calls"], limit["per_seconds"]),
         gate=gate,
+        target_must_be_in_alert=bool(rule.get("target_must_be_in_alert", False)),
     )

@@ -59,6 +59,7 @@ class TaskLimits:
     tool_calls: int
     tokens: int
     seconds: int
+    parked_actions: int = 10
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class ToolRule:
     protected_targets: tuple[str, ...]  # this tool's own globs; the policy-wide ones apply too
     rate_limit: RateLimit | None
     gate: Gate = field(repr=False, compare=False)
+    target_must_be_in_alert: bool = False
 
     @property
     def approval_expiry(self) -> timedelta:
