@@ -31,6 +31,7 @@ from bot.parking import Parker, Proposal
 from bot.policy import Decision, Policy, PolicyStore, ToolCall, ToolRule, decide, exposed_tools
 from bot.rate_limits import parked_cap_reason, rate_limit_reason
 from bot.redaction import Redactor
+from bot.target_scope import target_in_scope
 from bot.targets import target_aliases
 from bot.tasks import TaskHandle, TaskLimits, TaskRunner
 from bot.tool_outcome import ToolOutcome, parse_arguments
@@ -126,6 +127,7 @@ class Executor:
             return self._deny(task, actor, tool.name, policy, f"tools.{tool.name}.target", str(exc))
         aliases = target_aliases(tool, args, info)
         decision = decide(policy, ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor))
+        decision = self._apply_scope(decision, rule, aliases, evidence)
         decision = self._apply_parked_cap(task, self._apply_rate_limit(decision, rule))
         self._audit_decision(task, actor, tool.name, decision)
         if decision.outcome == "run":
@@ -175,6 +177,29 @@ class Executor:
             return decision
         return Decision(
             "deny", f"{rule.rule}.rate_limit", reason, decision.policy_version, decision.mode
+        )
+
+    def _apply_scope(
+        self,
+        decision: Decision,
+        rule: ToolRule,
+        aliases: frozenset[str],
+        evidence: Mapping[str, Any],
+    ) -> Decision:
+        if decision.outcome == "deny" or not rule.target_must_be_in_alert:
+            return decision
+        if target_in_scope(aliases, evidence) is not False:
+            return decision
+        reason = (
+            f"{rule.name} may only act on an identity the alert or the person asking named, "
+            "and this target is not one of them"
+        )
+        return Decision(
+            "deny",
+            f"{rule.rule}.target_must_be_in_alert",
+            reason,
+            decision.policy_version,
+            decision.mode,
         )
 
     def _apply_parked_cap(self, task: TaskHandle, decision: Decision) -> Decision:

@@ -20,6 +20,7 @@ from bot.clock import utcnow
 from bot.db import session_scope
 from bot.errors import ApprovalError
 from bot.slack.blast import assess_now, blast_radius_for
+from bot.slack.card_warnings import card_warnings
 from bot.slack.cards import Card, CardView, approval_card, result_reply
 from bot.slack.context import SlackContext
 
@@ -109,6 +110,7 @@ def render_card(
         blast_radius=blast if blast is not None else blast_radius_for(runtime, request),
         now=utcnow(),
         emoji=(ctx.settings.approve_emoji, ctx.settings.reject_emoji),
+        warnings=card_warnings(runtime.engine, request),
     )
     return approval_card(view)
 

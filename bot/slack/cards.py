@@ -60,6 +60,7 @@ class CardView:
     blast_radius: Mapping[str, Any] | None
     now: datetime
     emoji: tuple[str, str] = field(default=("white_check_mark", "x"))  # approve, reject
+    warnings: Sequence[str] = ()  # from the record: target outside the alert, injection
 
 
 def short_code(request: ActionRequest) -> str:
@@ -81,6 +82,7 @@ def approval_card(view: CardView) -> Card:
         _header(request),
         parts.section(_status(view), "status"),
         *parts.code_sections("action", "*Action* — runs exactly as shown:", shown_action(request)),
+        *([parts.section("\n".join(view.warnings), "warnings")] if view.warnings else []),
         parts.section(_why(request), "why"),
         parts.section(parts.blast_lines(view.blast_radius), "blast"),
         parts.section(_who_may_approve(view), "approvers"),
