@@ -89,6 +89,18 @@ class Settings(BaseSettings):
     alert_max_bytes: int = Field(
         default=256_000, ge=1_024, validation_alias="SOCBOT_ALERT_MAX_BYTES"
     )
+    alert_refusals_per_minute: int = Field(
+        default=30,
+        ge=1,
+        validation_alias="SOCBOT_ALERT_REFUSALS_PER_MINUTE",
+        description="Refused webhook requests per source and client per minute; then 429.",
+    )
+    alert_rejected_quota_bytes: int = Field(
+        default=2_000_000,
+        ge=0,
+        validation_alias="SOCBOT_ALERT_REJECTED_QUOTA_BYTES",
+        description="Rejected payload bytes kept per source per hour; past it, heads only.",
+    )
     alert_mappings_path: Path | None = Field(
         default=None,
         validation_alias="SOCBOT_ALERT_MAPPINGS",

@@ -35,8 +35,8 @@ from bot.db import session_scope
 from bot.errors import AlertError, AuditWriteError
 
 Status = Literal["accepted", "duplicate", "rejected"]
-# Why a rejection happened, for an HTTP status: 401, 404, 413, 422.
-Problem = Literal["unauthorized", "unknown_source", "too_large", "invalid"]
+# Why a rejection happened, for an HTTP status: 401, 404, 413, 422, 409.
+Problem = Literal["unauthorized", "unknown_source", "too_large", "invalid", "replay"]
 AuditRow = tuple[str, str, dict[str, Any]]  # kind, actor, data
 
 

@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import DateTime, delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col
 
 from bot.canonical import hash_value
 from bot.clock import utcnow
 from bot.db import session_scope
+
+PRUNE_EVERY = 200  # takes between deletions of receipts past their keeping time
 
 
 class WebhookReceipt(SQLModel, table=True):
@@ -41,20 +43,14 @@ class ReceiptBook:
     def __init__(self, engine: Engine, keep_seconds: int) -> None:
         self._engine = engine
         self._keep = timedelta(seconds=keep_seconds)
-
-    def seen(self, keys: Iterable[str]) -> bool:
-        wanted = list(keys)
-        if not wanted:
-            return False
-        with session_scope(self._engine) as session:
-            found = session.exec(
-                select(WebhookReceipt.key).where(col(WebhookReceipt.key).in_(wanted))
-            ).first()
-        return found is not None
+        self._takes = 0
 
     def take(self, source: str, keys: Iterable[str]) -> bool:
         """Record the delivery's keys; False when one was already there (a replay)."""
         now = utcnow()
+        self._takes += 1
+        if self._takes % PRUNE_EVERY == 0:
+            self.forget_before(now)
         try:
             with session_scope(self._engine) as session:
                 for key in keys:
@@ -62,6 +58,14 @@ class ReceiptBook:
         except IntegrityError:
             return False
         return True
+
+    def release(self, keys: Iterable[str]) -> None:
+        """Forget keys of a delivery that was not stored after all."""
+        wanted = list(keys)
+        if not wanted:
+            return
+        with session_scope(self._engine) as session:
+            session.execute(delete(WebhookReceipt).where(col(WebhookReceipt.key).in_(wanted)))
 
     def forget_before(self, now: datetime | None = None) -> int:
         cutoff = (now or utcnow()) - self._keep
