@@ -19,6 +19,7 @@ from bot.db import get_engine
 from bot.errors import ConfigError
 from bot.executor import Executor
 from bot.policy import PolicyStore, approvers_for
+from bot.policy.versions import PolicyVersions
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
 from bot.tasks import TaskLimits, TaskRunner
@@ -53,8 +54,16 @@ class Runtime:
         return AuditLog(self.engine, self.redactor)
 
     @cached_property
+    def policy_versions(self) -> PolicyVersions:
+        return PolicyVersions(self.engine)
+
+    @cached_property
     def policies(self) -> PolicyStore:
-        return PolicyStore(self.settings.policy_path, on_event=self._policy_event)
+        return PolicyStore(
+            self.settings.policy_path,
+            on_event=self._policy_event,
+            on_loaded=self.policy_versions.on_loaded,
+        )
 
     def _policy_event(self, kind: str, data: dict[str, Any]) -> None:
         self.audit.record(kind, actor="policy-store", data=data, policy_version=data.get("version"))

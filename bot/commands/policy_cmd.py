@@ -7,7 +7,8 @@ from pathlib import Path
 
 from bot.commands.common import Subparsers, add_command, print_table, settings
 from bot.errors import PolicyError
-from bot.policy import check_against_registry, explain, load_policy
+from bot.policy import Policy, check_against_registry, explain, load_policy
+from bot.policy.diff import policy_changes, widening
 from tools import REGISTRY
 
 
@@ -27,6 +28,11 @@ def register(commands: Subparsers) -> None:
     )
     check.add_argument(
         "file", nargs="?", help="policy file (default: SOCBOT_POLICY or policy.yaml)"
+    )
+    check.add_argument(
+        "--against",
+        metavar="OLD",
+        help="an earlier policy file: list what changed, widening changes first",
     )
     explain_cmd = add_command(
         sub, "explain", explain_tool, "say in words what the bot may do with a tool", database=False
@@ -56,6 +62,22 @@ def check_policy(args: argparse.Namespace) -> int:
     if problems:
         return 1
     print(f"{path}: ok — {len(policy.tools)} tools, version {policy.version[:12]}")
+    if args.against:
+        return compare_with(Path(args.against), policy)
+    return 0
+
+
+def compare_with(old_path: Path, policy: Policy) -> int:
+    try:
+        old = load_policy(old_path)
+    except PolicyError as exc:
+        print(exc)
+        return 1
+    changes = policy_changes(old, policy)
+    wider = widening(changes)
+    print(f"against {old_path}: {len(changes)} changes, {len(wider)} widen power")
+    for change in sorted(changes, key=lambda c: c.kind != "widening"):
+        print(f"  {change.line()}")
     return 0
 
 

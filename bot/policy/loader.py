@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +41,16 @@ def load_policy_text(text: str, *, source: str = "<string>") -> Policy:
 
 
 def load_policy_bytes(raw: bytes, *, source: str) -> Policy:
-    document = parse_yaml(decode_text(raw, source), source)
+    text = decode_text(raw, source)
+    document = parse_yaml(text, source)
     schema_problem = min(
         schema_problems(document.data), key=lambda p: document.line_of(p.path), default=None
     )
     problem = schema_problem or next(semantic_problems(document.data), None)
     if problem is not None:
         raise _refusal(document, problem)
-    return build_policy(document.data, source=source, version=sha256_hex(raw))
+    policy = build_policy(document.data, source=source, version=sha256_hex(raw))
+    return replace(policy, content=text)
 
 
 def _refusal(document: YamlDocument, problem: Problem) -> PolicyError:

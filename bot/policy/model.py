@@ -149,6 +149,7 @@ class Policy:
     approver_groups: Mapping[str, ApproverSet]
     protected_targets: tuple[str, ...]
     tools: Mapping[str, ToolRule]
+    content: str = field(default="", repr=False, compare=False)  # the file's text, as loaded
 
     def rule_for(self, tool: str) -> ToolRule | None:
         return self.tools.get(tool)

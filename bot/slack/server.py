@@ -39,6 +39,7 @@ from bot.slack.client import make_web_client
 from bot.slack.context import SlackContext
 from bot.slack.events_guard import EventsGuard
 from bot.slack.gate import EventGate
+from bot.slack.policy_notice import watch_policy
 from bot.slack.store import forget_old_events
 from bot.slack.triage_hook import TriageWorkers, start_triage_workers
 from bot.slack.usergroups import ensure_usergroup_directory
@@ -90,6 +91,7 @@ def start_service(
     try:
         ctx = connect(runtime, client, workers)
         ensure_usergroup_directory(ctx)  # before anything builds the approval rules
+        watch_policy(ctx)
         warm_up(runtime)
         gate = EventGate(ctx)
         bolt = build_app(ctx, gate=gate, socket_mode=socket_mode, registrars=registrars)
