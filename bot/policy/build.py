@@ -63,6 +63,7 @@ def build_policy(data: Mapping[str, Any], *, source: str, version: str) -> Polic
         approver_groups=MappingProxyType(groups),
         protected_targets=protected,
         tools=MappingProxyType(tools),
+        askers=resolve_approvers(data.get("askers") or {}, groups),
     )
 
 

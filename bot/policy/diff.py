@@ -57,6 +57,13 @@ def _policy_wide(old: Policy, new: Policy) -> Iterator[Change]:
         yield Change("widening", "protected_targets", f"no longer protected: {', '.join(removed)}")
     if added:
         yield Change("narrowing", "protected_targets", f"now protected: {', '.join(added)}")
+    for label, before_ids, after_ids in (
+        ("users", old.askers.users, new.askers.users),
+        ("usergroups", old.askers.usergroups, new.askers.usergroups),
+    ):
+        if after_ids - before_ids:
+            added_ids = ", ".join(sorted(after_ids - before_ids))
+            yield Change("widening", "askers", f"{label} added: {added_ids}")
     for item in fields(old.task_limits):
         before, after = getattr(old.task_limits, item.name), getattr(new.task_limits, item.name)
         if before != after:

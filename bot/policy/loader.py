@@ -61,6 +61,7 @@ def semantic_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
     """What the schema cannot say: cross references, sound constraint schemas, quorum."""
     groups = approver_groups(data)
     default_quorum = data["defaults"]["quorum"]
+    yield from _unknown_asker_groups(data.get("askers") or {}, groups)
     for name, rule in data["tools"].items():
         unknown = list(_unknown_groups(name, rule, groups))
         yield from unknown
@@ -80,6 +81,16 @@ def _unknown_groups(
                 f"{where(path)} names approver group '{group}', which is not declared under "
                 f"approver_groups (declared: {declared})"
             )
+            yield Problem(path, reason)
+
+
+def _unknown_asker_groups(
+    askers: Mapping[str, Any], groups: Mapping[str, ApproverSet]
+) -> Iterator[Problem]:
+    for i, group in enumerate(askers.get("groups", ())):
+        if group not in groups:
+            path = ("askers", "groups", i)
+            reason = f"{where(path)} names approver group '{group}', which is not declared"
             yield Problem(path, reason)
 
 

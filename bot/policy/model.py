@@ -150,6 +150,7 @@ class Policy:
     protected_targets: tuple[str, ...]
     tools: Mapping[str, ToolRule]
     content: str = field(default="", repr=False, compare=False)  # the file's text, as loaded
+    askers: ApproverSet = field(default_factory=ApproverSet)  # besides every tool's approvers
 
     def rule_for(self, tool: str) -> ToolRule | None:
         return self.tools.get(tool)
