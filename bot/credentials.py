@@ -26,6 +26,7 @@ from bot.canonical import sha256_hex
 from bot.clock import as_utc, utcnow
 from bot.db import session_scope
 from bot.errors import CredentialError
+from bot.task_sweep import abandon_orphaned_tasks
 from bot.tasks import TaskRecord
 from tools.base import PresentedCredential
 
@@ -301,6 +302,7 @@ class CredentialBroker:
             if (reason_and_time := _revocation_due(record, tasks.get(record.task_id), now))
         ]
         revoked, failures = self._revoke_each(due)
+        abandon_orphaned_tasks(self._engine, self._audit, now, _owner_is_dead)
         return SweepReport(examined=len(live), revoked=revoked, failed=failures)
 
     def credentials(
