@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         description="Bot (B…) or app (A…) ids allowed to post alerts in the intake channel, "
         "comma-separated or JSON; anyone else's post is refused and audited.",
     )
+    cli_approvals: bool = Field(
+        default=True,
+        validation_alias="SOCBOT_CLI_APPROVALS",
+        description="Allow `socbot actions approve|reject|withdraw --as`; production may "
+        "turn it off so verdicts come only from Slack, where the user is authenticated.",
+    )
     approve_emoji: str = Field(default="white_check_mark", validation_alias="SOCBOT_APPROVE_EMOJI")
     reject_emoji: str = Field(default="x", validation_alias="SOCBOT_REJECT_EMOJI")
     slack_workers: int = Field(default=8, ge=1, le=64, validation_alias="SOCBOT_SLACK_WORKERS")
