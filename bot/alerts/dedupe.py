@@ -1,4 +1,5 @@
-"""Dedupe: one fingerprint per (source, event type, actor, target); a second alert with the
+"""Dedupe: one fingerprint per (source, event type, actor, target, vendor event id, outcome,
+source IP); a second alert with the
 same fingerprint whose event time is within the window of the first is a duplicate of it.
 
 The window is measured on the vendor's event time (occurred_at), not on arrival, so a file
@@ -53,7 +54,11 @@ _COUNT_GROUP_DUPLICATE = (
 
 
 def fingerprint(alert: Alert) -> str:
-    return sha256_hex(canonical_json(list(alert.fingerprint_parts())))
+    """Who did what to whom, plus what tells two such events apart: the vendor's event id,
+    the outcome and the source IP. A replay of one event folds; a later, different one does
+    not (a success after failures, another address, another event)."""
+    distinct = [alert.vendor_event_id or "", alert.outcome, alert.source_ip or ""]
+    return sha256_hex(canonical_json([*alert.fingerprint_parts(), *distinct]))
 
 
 def storm_key(alert: Alert) -> str:
