@@ -9,19 +9,19 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.actions.approvals import ApprovalBook, ApproverRule, UsergroupDirectory
 from bot.agent.model import ChatModel
 from bot.agent.tokens import TokenCounter
-from bot.approvals import ApprovalBook, ApproverRule, UsergroupDirectory
-from bot.audit import AuditLog
+from bot.audit.log import AuditLog
 from bot.config import Settings
-from bot.credentials import CredentialBroker, LabCredentialBackend, SweepReport
 from bot.db import get_engine
 from bot.errors import ConfigError
-from bot.executor import Executor
+from bot.executor.dispatch import Executor
 from bot.policy import PolicyStore, approvers_for
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
-from bot.tasks import TaskLimits, TaskRunner
+from bot.tasks.credentials import CredentialBroker, LabCredentialBackend, SweepReport
+from bot.tasks.runner import TaskLimits, TaskRunner
 from tools import REGISTRY
 from tools.providers.lab.provider import LabProvider
 

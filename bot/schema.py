@@ -37,14 +37,14 @@ from sqlalchemy.engine import Connection, Engine
 from bot.errors import ConfigError
 
 TABLE_MODULES = (
-    "bot.audit_event",
-    "bot.tasks",
-    "bot.credentials",
-    "bot.action_requests",
+    "bot.audit.event",
+    "bot.tasks.runner",
+    "bot.tasks.credentials",
+    "bot.actions.requests",
     "tools.providers.lab.models",
-    "bot.alerts.store",
-    "bot.slack.store",
-    "bot.slack.conversation_store",
+    "bot.alerts.tables",
+    "bot.slack.event_claims",
+    "bot.slack.answers.store",
     "bot.digest.store",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import bot.schema
-from bot.audit import AuditLog, EventKind
+from bot.audit.log import AuditLog, EventKind
 from bot.db import is_postgres, make_engine
 from bot.errors import ConfigError
 from bot.redaction import Redactor

@@ -13,11 +13,11 @@ from typing import Any
 from bot.agent.model import ChatModel, ModelReply
 from bot.agent.prompts import RenderedPrompt
 from bot.agent.tokens import TokenCounter
-from bot.audit import AuditLog
+from bot.audit.log import AuditLog
 from bot.canonical import sha256_hex
 from bot.errors import LimitExceeded
-from bot.executor import Executor, ToolOutcome
-from bot.tasks import TaskHandle
+from bot.executor.dispatch import Executor, ToolOutcome
+from bot.tasks.runner import TaskHandle
 
 MAX_TOOL_OUTPUT_TOKENS = 1_500
 COMPLETION_RESERVE_TOKENS = 1_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bot.approvals import ActionRequest
+from bot.actions.approvals import ActionRequest
 from bot.clock import as_utc
 from bot.commands.common import Subparsers, add_command, print_table, runtime_for, short
 from bot.runtime import Runtime

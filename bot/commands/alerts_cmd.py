@@ -8,9 +8,9 @@ import base64
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.alerts.publish import NoPublisher
-from bot.alerts.queue_worker import TriageWorker, WorkDone
-from bot.alerts.store import RejectedAlert, TriageGroupRecord
+from bot.alerts.tables import RejectedAlert, TriageGroupRecord
+from bot.alerts.triage.publish import NoPublisher
+from bot.alerts.triage.worker import TriageWorker, WorkDone
 from bot.clock import as_utc
 from bot.commands.alerts_files import ingest, normalize
 from bot.commands.common import Subparsers, add_command, print_table, runtime_for, short

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.audit import export_events, parse_since, render_lineage, task_lineage, verify
+from bot.audit.log import export_events, parse_since, render_lineage, task_lineage, verify
 from bot.commands.common import Subparsers, add_command, runtime_for
 
 

@@ -7,7 +7,7 @@ import time
 
 from bot.clock import as_utc, utcnow
 from bot.commands.common import Subparsers, add_command, print_table, runtime_for
-from bot.credentials import CredentialBroker, SweepReport
+from bot.tasks.credentials import CredentialBroker, SweepReport
 
 
 def register(commands: Subparsers) -> None:

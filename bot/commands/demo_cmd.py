@@ -8,12 +8,12 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from bot.actions.approvals import PENDING
 from bot.agent.offline import OfflineEngine
 from bot.agent.tokens import TokenCounter
-from bot.alerts.intake import Intake
-from bot.alerts.triage import TriageResult
-from bot.approvals import PENDING
-from bot.audit import verify
+from bot.alerts.intake.pipeline import Intake
+from bot.alerts.triage.run import TriageResult
+from bot.audit.log import verify
 from bot.commands.common import Subparsers, add_command, settings
 from bot.commands.triage_cmd import render_triage, triage_accepted
 from bot.errors import ApprovalError

@@ -9,11 +9,11 @@ import os
 import sys
 from pathlib import Path
 
-from bot.alerts.group_view import group_of, load_group, stored_result
-from bot.alerts.intake import Intake, IntakeOutcome
-from bot.alerts.publish import NoPublisher
-from bot.alerts.queue_worker import TriageWorker
-from bot.alerts.triage import TriageResult
+from bot.alerts.intake.pipeline import Intake, IntakeOutcome
+from bot.alerts.triage.groups import group_of, load_group, stored_result
+from bot.alerts.triage.publish import NoPublisher
+from bot.alerts.triage.run import TriageResult
+from bot.alerts.triage.worker import TriageWorker
 from bot.commands.common import Subparsers, add_command, runtime_for, short
 from bot.errors import AlertError
 from bot.runtime import Runtime

@@ -57,7 +57,7 @@ def approval_expirer(runtime: Runtime) -> tuple[Callable[[], list[str]], str, Cl
         note = "requests only; no SLACK_BOT_TOKEN, so no cards are redrawn"
         return runtime.approvals.expire_due, note, lambda: None
     from bot.slack.app import connect
-    from bot.slack.approval_cards import refresh_expired_cards
+    from bot.slack.approvals.cards import refresh_expired_cards
     from bot.slack.client import make_web_client
     from bot.slack.workers import ThreadWorkerPool
 

@@ -22,8 +22,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import ConfigError
 from bot.runtime import Runtime
+from bot.slack.admission import EventGate, request_kind, where_to_reply
 from bot.slack.context import SlackContext, WorkerPool
-from bot.slack.gate import EventGate, request_kind, where_to_reply
 from bot.slack.listeners import register_all
 from bot.slack.workers import report_failure
 

@@ -5,7 +5,7 @@
   Socket Mode, where events arrive over the socket and carry no signature.
 - GET /healthz: 200 {"ok": true, "database": "ok", "policy_version": …}, or 503 naming what
   failed.
-- whatever bot.alerts.webhook.alert_routes returns (POST /alerts/{source}).
+- whatever bot.alerts.intake.webhook.alert_routes returns (POST /alerts/{source}).
 
 start_service wires the running parts; serve() runs them under uvicorn until SIGTERM/SIGINT.
 """
@@ -30,17 +30,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.alerts.webhook import alert_routes
+from bot.alerts.intake.webhook import alert_routes
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.runtime import Runtime
+from bot.slack.admission import EventGate
 from bot.slack.app import Registrar, build_app, connect
+from bot.slack.approvals.usergroups import ensure_usergroup_directory
 from bot.slack.client import make_web_client
 from bot.slack.context import SlackContext
-from bot.slack.gate import EventGate
-from bot.slack.store import forget_old_events
-from bot.slack.triage_hook import TriageWorkers, start_triage_workers
-from bot.slack.usergroups import ensure_usergroup_directory
+from bot.slack.event_claims import forget_old_events
+from bot.slack.triage.workers import TriageWorkers, start_triage_workers
 from bot.slack.workers import ThreadWorkerPool
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from bot.agent.model import ModelReply, ToolCallRequest
 from bot.agent.openai_model import OpenAIChatModel, from_settings
 from bot.config import Settings
 from bot.errors import ConfigError, ModelError
-from tests.fakes import (
+from tests.support.fakes import (
     FakeOpenAIServer,
     MalformedBody,
     ScriptedError,

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from bot.alerts.intake.normalize import known_sources, normalize_event
 from bot.alerts.model import Alert, AlertRejected, MissingEventTime
-from bot.alerts.normalize import known_sources, normalize_event
-from bot.alerts.sources import generic
-from bot.alerts.sources.generic_load import MappingFileError, load_mapping_text
+from bot.alerts.sources.generic import source as generic
+from bot.alerts.sources.generic.load import MappingFileError, load_mapping_text
 from bot.clock import utcnow
 from bot.config import get_settings
 from bot.errors import ConfigError

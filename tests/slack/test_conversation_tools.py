@@ -9,12 +9,9 @@ import json
 
 from pydantic import SecretStr
 
+from bot.actions.approvals import PENDING, RECOMMENDED
 from bot.agent.openai_model import OpenAIChatModel
-from bot.approvals import PENDING, RECOMMENDED
-from bot.audit import verify
-from tests.approval_helpers import tool_runs
-from tests.fakes import FakeOpenAIServer, ScriptedModel, ScriptedToolCall
-from tests.gate_checks import lab_snapshot
+from bot.audit.log import verify
 from tests.slack.thread_checks import (
     APPROVALS_CHANNEL,
     MakeApp,
@@ -25,8 +22,11 @@ from tests.slack.thread_checks import (
     tasks_of_kind,
     top_level_posts,
 )
-from tests.slack_helpers import ALERTS_CHANNEL, ANALYST, BOT_USER_ID, app_mention
-from tests.slack_standin import SlackStandIn
+from tests.support.approvals import tool_runs
+from tests.support.fakes import FakeOpenAIServer, ScriptedModel, ScriptedToolCall
+from tests.support.gate_checks import lab_snapshot
+from tests.support.slack import ALERTS_CHANNEL, ANALYST, BOT_USER_ID, app_mention
+from tests.support.slack_standin import SlackStandIn
 
 REASON = "Denied pushes then a sign-in from a new country."
 

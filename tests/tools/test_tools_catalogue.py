@@ -35,7 +35,12 @@ READ_ONLY = {
     "recent_auth_events",
     "assess_blast_radius",
 }
-FORBIDDEN_IMPORTS = ("bot.policy", "bot.approvals", "bot.audit", "bot.executor")
+FORBIDDEN_IMPORTS = (
+    "bot.policy",
+    "bot.actions.approvals",
+    "bot.audit.log",
+    "bot.executor.dispatch",
+)
 
 REASON = "Twelve denied pushes then an approval from a new country: contain now."
 EXAMPLE_ARGS: dict[str, dict[str, Any]] = {

@@ -14,9 +14,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.errors import SocbotError
-from bot.slack.containment import record_contained
+from bot.slack.approvals.containment import record_contained
+from bot.slack.blocks.escape import inline_code, mrkdwn
 from bot.slack.context import SlackContext
-from bot.slack.escape import inline_code, mrkdwn
 from bot.slack.slash import help_text, pending_text, policy_text, show_text
 
 log = logging.getLogger(__name__)
