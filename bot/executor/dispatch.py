@@ -1,51 +1,36 @@
-"""The one place the gate is spelled out: policy → approval → credential → tool → audit.
+"""The executor: every call the model asks for is decided here, then run, drafted, parked or
+denied.
 
-Only this module calls Tool.run. Whatever the model asks for arrives here as a name and raw
-arguments; it leaves as a ToolOutcome the model may read. Every step writes an audit row, and
-an audit write that fails stops the call (AuditWriteError propagates).
+decide → run (bot.executor.run_step) | draft or park (bot.executor.parking) | deny. Whatever
+the model asks for arrives as a name and raw arguments; it leaves as a ToolOutcome the model
+may read. Every step writes an audit row, and an audit write that fails stops the call
+(AuditWriteError propagates). Approved actions run through bot.executor.approved, which uses
+the same run step and never calls back into this class.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
-from bot.actions.approvals import ActionRequest, ApprovalBook
+from bot.actions.approvals import ApprovalBook
 from bot.audit.log import AuditLog
-from bot.canonical import canonical_json, hash_value
-from bot.clock import utcnow
-from bot.db import session_scope
-from bot.errors import (
-    AuditWriteError,
-    LimitExceeded,
-    ProviderError,
-    SocbotError,
-    ToolArgumentError,
-)
-from bot.executor.approved import TIMED_OUT_NOTE, execute_approved
+from bot.errors import ProviderError, ToolArgumentError
+from bot.executor.approved import ApprovedExecution
 from bot.executor.outcome import ToolOutcome, parse_arguments
 from bot.executor.parking import Parker, Proposal
-from bot.policy import Decision, Policy, PolicyStore, ToolCall, ToolRule, decide, exposed_tools
+from bot.executor.rate_limit import apply_rate_limit
+from bot.executor.run_step import RunStep
+from bot.executor.targets import TargetResolver
+from bot.policy import Decision, Policy, PolicyStore, ToolCall, decide, exposed_tools
 from bot.redaction import Redactor
-from bot.tasks.credentials import CredentialBroker, CredentialRecord
+from bot.tasks.credentials import CredentialBroker
 from bot.tasks.runner import TaskHandle, TaskLimits, TaskRunner
-from tools.base import Provider, TaskContext, Tool, ToolArgs
+from tools.base import Provider, Tool, ToolArgs
 
 __all__ = ["Executor", "ToolOutcome", "parse_arguments"]
-
-log = logging.getLogger(__name__)
-
-RESULT_AUDIT_LIMIT = 8_000
-RESOLVE_SCOPES = frozenset({"directory:read"})
-_tool_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="socbot-tool")
 
 
 class Executor:
@@ -64,14 +49,19 @@ class Executor:
     ) -> None:
         self._engine = engine
         self._audit = audit
-        self._redactor = redactor
         self._policies = policies
-        self._broker = broker
-        self._approvals = approvals
-        self._tasks = tasks
-        self._provider = provider
         self._registry = registry
         self._parker = Parker(approvals, redactor)
+        self._run_step = RunStep(audit=audit, redactor=redactor, broker=broker, provider=provider)
+        self._targets = TargetResolver(broker=broker, provider=provider)
+        self._approved = ApprovedExecution(
+            approvals=approvals,
+            tasks=tasks,
+            policies=policies,
+            registry=registry,
+            run_step=self._run_step,
+            targets=self._targets,
+        )
 
     @property
     def policy(self) -> Policy:
@@ -113,6 +103,10 @@ class Executor:
             return self._deny(task, actor, name, policy, f"tools.{name}.schema", str(exc))
         return self._decide_and_dispatch(task, actor, tool, args, policy, evidence or {})
 
+    def execute_approved(self, request_id: str, *, actor: str, limits: TaskLimits) -> ToolOutcome:
+        """Run an approved action once, with a fresh credential, after checking it again."""
+        return self._approved.execute(request_id, actor=actor, limits=limits)
+
     def _decide_and_dispatch(
         self,
         task: TaskHandle,
@@ -124,14 +118,14 @@ class Executor:
     ) -> ToolOutcome:
         rule = policy.tools[tool.name]
         try:
-            aliases = self._target_aliases(task, tool, args, policy, rule.mode)
+            aliases = self._targets.aliases(task, tool, args, policy)
         except ProviderError as exc:  # unknown or ambiguous target: nothing to decide on
             return self._deny(task, actor, tool.name, policy, f"tools.{tool.name}.target", str(exc))
         decision = decide(policy, ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor))
-        decision = self._apply_rate_limit(decision, rule)
+        decision = apply_rate_limit(self._engine, decision, rule)
         self._audit_decision(task, actor, tool.name, decision)
         if decision.outcome == "run":
-            return self.run_tool(task, actor, tool, args, policy)
+            return self._run_step.run(task, actor, tool, args, policy)
         proposal = Proposal(task, tool, args, aliases, decision, rule, evidence)
         if decision.outcome == "recommend":
             return self._parker.draft(proposal)
@@ -156,148 +150,8 @@ class Executor:
             data={"outcome": decision.outcome, "rule": decision.rule, "reason": decision.reason},
         )
 
-    def _target_aliases(
-        self, task: TaskHandle, tool: Tool, args: ToolArgs, policy: Policy, mode: str
-    ) -> frozenset[str]:
-        """Every name of the action's target and its owner, for protected-target rules."""
-        target = tool.target_of(args)
-        if mode == "read_only" or target is None:
-            return frozenset()
-        with self._broker.issue(
-            task.id, "resolve_target", RESOLVE_SCOPES, 30, policy_version=policy.version
-        ) as credential:
-            info = self._provider.resolve_target(credential, target)
-        return frozenset({target.lower(), *info.aliases})
-
-    def _apply_rate_limit(self, decision: Decision, rule: ToolRule) -> Decision:
-        name, limit = rule.name, rule.rate_limit
-        if limit is None or decision.outcome == "deny":
-            return decision
-        since = utcnow() - timedelta(seconds=limit.per_seconds)
-        used = self._count_recent(name, decision.outcome, since)
-        if used < limit.calls:
-            return decision
-        reason = f"{name} is limited to {limit.calls} calls per {limit.per_seconds}s; {used} used"
-        return Decision(
-            "deny", f"tools.{name}.rate_limit", reason, decision.policy_version, decision.mode
-        )
-
-    def _count_recent(self, name: str, outcome: str, since: datetime) -> int:
-        if outcome == "run":
-            query = (
-                select(func.count())
-                .select_from(CredentialRecord)
-                .where(CredentialRecord.tool == name, col(CredentialRecord.issued_at) >= since)
-            )
-        else:
-            query = (
-                select(func.count())
-                .select_from(ActionRequest)
-                .where(ActionRequest.tool == name, col(ActionRequest.created_at) >= since)
-            )
-        with session_scope(self._engine) as session:
-            return int(session.exec(query).one())
-
-    def run_tool(
-        self, task: TaskHandle, actor: str, tool: Tool, args: ToolArgs, policy: Policy
-    ) -> ToolOutcome:
-        rule = policy.tools[tool.name]
-        with self._broker.issue(
-            task.id,
-            tool.name,
-            frozenset(rule.scopes),
-            rule.ttl_seconds,
-            policy_version=policy.version,
-        ) as credential:
-            context = TaskContext(task.id, credential, self._provider)
-            timeout = max(0.1, min(rule.ttl_seconds, task.limits.seconds - task.elapsed()))
-            result, error = _run_with_timeout(tool, args, context, timeout)
-            credential_id = credential.credential_id
-        return self._record_result(task, actor, tool, policy, result, error, credential_id)
-
-    def _record_result(
-        self,
-        task: TaskHandle,
-        actor: str,
-        tool: Tool,
-        policy: Policy,
-        result: dict[str, Any] | None,
-        error: str | None,
-        credential_id: str,
-    ) -> ToolOutcome:
-        if error is not None:
-            # Error text comes from the tool or provider and may quote the credential.
-            status, content = "error", {"error": self._redactor.redact_text(error)}
-            audited: dict[str, Any] = dict(content)
-        else:
-            status, content = "ok", {"result": self._redactor.redact(result)}
-            audited = {"result": _clip_for_audit(content["result"])}
-        self._audit.record(
-            "tool.result",
-            task_id=task.id,
-            actor=actor,
-            tool=tool.name,
-            policy_version=policy.version,
-            tool_hash=hash_value(content["result"]) if status == "ok" else None,
-            data={"status": status, "credential_id": credential_id, **audited},
-        )
-        return ToolOutcome(tool.name, status, content, f"tools.{tool.name}")
-
-    def execute_approved(self, request_id: str, *, actor: str, limits: TaskLimits) -> ToolOutcome:
-        """Run an approved action once, with a fresh credential, after checking it again."""
-        return execute_approved(self, request_id, actor=actor, limits=limits)
-
-    # Used by revalidation and execution, which need these without reaching into privates.
-    def resolve_aliases(
-        self, task: TaskHandle, tool: Tool, args: ToolArgs, policy: Policy
-    ) -> frozenset[str]:
-        return self._target_aliases(task, tool, args, policy, policy.tools[tool.name].mode)
-
-    def registered(self, name: str) -> Tool | None:
-        return self._registry.get(name)
-
-    @property
-    def approvals(self) -> ApprovalBook:
-        return self._approvals
-
-    @property
-    def audit(self) -> AuditLog:
-        return self._audit
-
-    @property
-    def tasks(self) -> TaskRunner:
-        return self._tasks
-
-
-def _run_with_timeout(
-    tool: Tool, args: ToolArgs, context: TaskContext, timeout: float
-) -> tuple[dict[str, Any] | None, str | None]:
-    """Run the tool; a timeout or any exception becomes an error string for the model."""
-    future = _tool_threads.submit(tool.run, args, context)
-    try:
-        return future.result(timeout=timeout), None
-    except FutureTimeout:
-        # Leaving the credential block revokes the credential: a tool that has not reached
-        # the provider yet is refused. One already inside it may still complete, so the
-        # outcome is unknown, not failed: the message says so and execution records it so.
-        return None, f"{tool.name} did not finish within {timeout:.1f}s{TIMED_OUT_NOTE}"
-    except (LimitExceeded, AuditWriteError):
-        raise
-    except SocbotError as exc:
-        return None, f"{type(exc).__name__}: {exc}"
-    except Exception as exc:
-        log.exception("tool %s failed", tool.name)
-        return None, f"{tool.name} failed unexpectedly ({type(exc).__name__})"
-
 
 def _raw_for_audit(arguments: str | Mapping[str, Any]) -> Any:
     if isinstance(arguments, str):
         return arguments[:4000]
     return dict(arguments)
-
-
-def _clip_for_audit(result: Any) -> Any:
-    text = canonical_json(result)
-    if len(text) <= RESULT_AUDIT_LIMIT:
-        return result
-    return {"truncated": True, "chars": len(text), "head": text[:RESULT_AUDIT_LIMIT]}

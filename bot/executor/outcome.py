@@ -13,6 +13,9 @@ from bot.canonical import canonical_json
 from bot.errors import ToolArgumentError
 from tools.base import Tool, ToolArgs
 
+# Ends the error of a call that overran: the provider may already have acted.
+TIMED_OUT_NOTE = "; it may or may not have taken effect"
+
 
 @dataclass(frozen=True)
 class ToolOutcome:

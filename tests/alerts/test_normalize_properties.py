@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.alerts.intake.normalize import known_sources, normalize_event
-from bot.alerts.model import MAX_TEXT, Alert, AlertRejected
+from bot.alerts.model import MAX_TEXT, Alert
 from bot.alerts.sources import SOURCES
 from bot.alerts.sources.generic import source as generic
+from bot.errors import AlertRejected
 from tests.alerts.normalize_shapes import (
     DELETE,
     JSON,

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from bot.alerts.intake.normalize import known_sources, normalize_event
-from bot.alerts.model import Alert, AlertRejected, MissingEventTime
+from bot.alerts.model import Alert
 from bot.alerts.sources.generic import source as generic
-from bot.alerts.sources.generic.load import MappingFileError, load_mapping_text
+from bot.alerts.sources.generic.load import load_mapping_text
 from bot.clock import utcnow
 from bot.config import get_settings
-from bot.errors import ConfigError
+from bot.errors import AlertRejected, ConfigError, MappingFileError, MissingEventTime
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alerts" / "generic"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))

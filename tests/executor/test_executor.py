@@ -13,7 +13,7 @@ import pytest
 from bot.canonical import hash_value, sha256_hex
 from bot.clock import as_utc
 from bot.db import session_scope
-from bot.errors import AuditWriteError, CredentialError
+from bot.errors import AuditWriteError, CredentialRefused
 from bot.executor.dispatch import ToolOutcome
 from bot.runtime import Runtime
 from bot.tasks.credentials import CredentialRecord
@@ -62,7 +62,7 @@ def assert_revoked_and_refused(runtime: Runtime, credential: PresentedCredential
     record = credential_record(runtime, credential.credential_id)
     assert record.revoked_at is not None and record.revoke_verified is True
     assert not runtime.provider.credential_accepted(credential.secret)
-    with pytest.raises(CredentialError, match="revoked"):
+    with pytest.raises(CredentialRefused, match="revoked"):
         runtime.provider.get_identity(credential, "p-maria-chen")
 
 
@@ -274,7 +274,7 @@ def test_a_tool_past_its_ttl_is_cut_off_and_refused_later(
     (record,) = runtime.broker.credentials()
     assert record.revoked_at is not None and record.revoke_verified is True
     late = stalling.late
-    assert len(late) == 1 and isinstance(late[0], CredentialError) and "revoked" in str(late[0])
+    assert len(late) == 1 and isinstance(late[0], CredentialRefused) and "revoked" in str(late[0])
 
 
 # -- the audit log fails closed -----------------------------------------------------------------

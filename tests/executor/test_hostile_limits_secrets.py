@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.alerts.triage.run import TriageResult
-from bot.errors import CredentialError, ProviderError
+from bot.errors import CredentialRefused, ProviderError
 from bot.runtime import Runtime
 from tests.support.fakes import ModelTurn
 from tests.support.gate_checks import (
@@ -111,7 +111,7 @@ def test_slow_tool_is_cut_off_and_its_credential_dies_with_it(
     (outcome,) = rows_of(rows, "tool.result", "get_identity")
     assert outcome["data"]["status"] == "error" and "did not finish" in outcome["data"]["error"]
     late = stalling.late
-    assert len(late) == 1 and isinstance(late[0], CredentialError), late
+    assert len(late) == 1 and isinstance(late[0], CredentialRefused), late
     assert "revoked" in str(late[0])
 
 

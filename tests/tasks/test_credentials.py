@@ -19,7 +19,7 @@ from bot.alerts.triage.run import triage_alert
 from bot.audit.log import export_events
 from bot.canonical import sha256_hex
 from bot.clock import as_utc, utcnow
-from bot.errors import CredentialError, LimitExceeded, PolicyError, ProviderError
+from bot.errors import CredentialError, CredentialRefused, LimitExceeded, PolicyError, ProviderError
 from bot.executor.dispatch import ToolOutcome
 from bot.policy import load_policy_text
 from bot.runtime import Runtime
@@ -123,7 +123,7 @@ def test_a_tool_that_times_out_loses_its_credential_before_it_wakes(
     assert_all_revoked(runtime, task_id, "tool call ended")
     wake.set()
     assert done.wait(timeout=10)
-    assert len(late_call) == 1 and isinstance(late_call[0], CredentialError)
+    assert len(late_call) == 1 and isinstance(late_call[0], CredentialRefused)
     assert "revoked" in str(late_call[0])
 
 
@@ -187,7 +187,7 @@ def test_the_lab_refuses_a_credential_once_it_is_revoked(make_runtime: MakeRunti
         with runtime.broker.issue(task.id, "get_identity", READ, 60) as credential:
             assert runtime.provider.get_identity(credential, "p-maria-chen")["id"] == "p-maria-chen"
 
-        with pytest.raises(CredentialError, match="revoked"):
+        with pytest.raises(CredentialRefused, match="revoked"):
             runtime.provider.get_identity(credential, "p-maria-chen")
         assert runtime.provider.credential_accepted(credential.secret) is False
         again = runtime.broker.revoke(credential.credential_id, reason="again", due_at=utcnow())

@@ -25,7 +25,7 @@ from tools.providers.lab.models import LabAccessKey
 
 TOOLS_DIR = Path(__file__).resolve().parents[2] / "tools"
 POLICY = TOOLS_DIR.parent / "policy.yaml"
-NOT_TOOLS = {"__init__", "base", "arguments"}
+NOT_TOOLS = {"__init__", "base", "arguments", "errors", "shared"}
 TOOL_FILES = sorted(p.stem for p in TOOLS_DIR.glob("*.py") if p.stem not in NOT_TOOLS)
 READ_ONLY = {
     "get_identity",

@@ -9,11 +9,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.alerts.model import Alert, AlertRejected
+from bot.alerts.model import Alert
 from bot.alerts.sources import SOURCES
 from bot.alerts.sources.fields import arrival_time
 from bot.alerts.sources.generic import source as generic
 from bot.clock import utcnow
+from bot.errors import AlertRejected
 from bot.redaction import Redactor, default_redactor
 
 GENERIC_PREFIX = "generic:"

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.alerts.model import AlertRejected
+from bot.errors import AlertRejected
 
 MAX_DEPTH = 64
 _ENCODED_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")  # only a str body can hold one

@@ -19,15 +19,8 @@ from dataclasses import dataclass
 
 from bot.alerts.intake.normalize import detect_source, known_sources, normalize_event
 from bot.alerts.intake.payload import Body, PayloadTooLarge, parse_event, raw_body
-from bot.alerts.intake.store import (
-    IntakeOutcome,
-    IntakeStore,
-    IntakeUnavailable,
-    Prepared,
-    Problem,
-    Rejection,
-)
-from bot.alerts.model import AlertRejected
+from bot.alerts.intake.store import IntakeOutcome, IntakeStore, Prepared, Problem, Rejection
+from bot.errors import AlertRejected, IntakeUnavailable
 from bot.redaction import Redactor
 from bot.runtime import Runtime
 

@@ -31,7 +31,7 @@ from bot.alerts.tables import ACCEPTED, DUPLICATE, AlertRecord, RejectedAlert
 from bot.audit.log import AuditLog
 from bot.clock import utcnow
 from bot.db import session_scope
-from bot.errors import AlertError, AuditWriteError
+from bot.errors import AuditWriteError, IntakeUnavailable
 
 Status = Literal["accepted", "duplicate", "rejected"]
 # Why a rejection happened, for an HTTP status: 401, 404, 413, 422.
@@ -41,10 +41,6 @@ AuditRow = tuple[str, str, dict[str, Any]]  # kind, actor, data
 
 _INSERT_ALERT = insert(AlertRecord.__table__)  # type: ignore[attr-defined]
 _INSERT_REJECTED = insert(RejectedAlert.__table__)  # type: ignore[attr-defined]
-
-
-class IntakeUnavailable(AlertError):
-    """The database could not store the alert: nothing was kept; the sender should retry."""
 
 
 @dataclass(frozen=True)

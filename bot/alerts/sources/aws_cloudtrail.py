@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.alerts.model import Alert, AlertRejected, Identity, Outcome
+from bot.alerts.model import Alert, Identity, Outcome
 from bot.alerts.sources import aws_principals
 from bot.alerts.sources.fields import dig, required_mapping, required_time, text
 from bot.alerts.sources.parts import (
@@ -22,6 +22,7 @@ from bot.alerts.sources.parts import (
     ip_or_none,
     top_level,
 )
+from bot.errors import AlertRejected
 
 NAME = "aws_cloudtrail"
 ENVELOPE_SUFFIX = "via CloudTrail"  # "AWS API Call via CloudTrail", "AWS Console Sign In via …"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.alerts.model import AlertRejected, MissingEventTime
+from bot.errors import AlertRejected, MissingEventTime
 
 PLACEHOLDERS = frozenset({"", "unknown", "null", "none", "n/a", "-", "not available"})
 

@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.alerts.model import Alert, AlertRejected, Geo, Identity, IdentityKind, Outcome, Severity
+from bot.alerts.model import Alert, Geo, Identity, IdentityKind, Outcome, Severity
 from bot.alerts.sources.fields import number, scalar_text
+from bot.errors import AlertRejected
 
 MAX_FOLD_DEPTH = 32  # vendor events are shallow; deeper values are kept as they are
 MAX_LABEL = 80  # characters of a label in a describe() title

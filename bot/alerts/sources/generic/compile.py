@@ -9,9 +9,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.alerts.sources.generic.mapping import DEFAULT_TITLE, TIME_UNITS, EventMapping, IdentitySpec
-from bot.alerts.sources.generic.problems import Path, Problem, where
+from bot.alerts.sources.generic.problems import Path, where
 from bot.alerts.sources.generic.schema import IDENTITY_KINDS, OUTCOMES, SEVERITIES
 from bot.alerts.sources.generic.spec import FieldSpec, MatchClause, Template, ValueSpec, to_text
+from bot.errors import MappingProblem
 
 SOURCES_OF_A_VALUE = ("path", "template", "const")
 ALLOWED_VALUES: dict[str, list[str]] = {
@@ -61,7 +62,7 @@ def compile_value(spec: Mapping[str, Any], at: Path, field: str) -> ValueSpec:
     given = [key for key in SOURCES_OF_A_VALUE if key in spec]
     if len(given) != 1:
         found = f"it has {' and '.join(given)}" if given else "it has none"
-        raise Problem(at, f"{where(at)} needs exactly one of path, template, const; {found}")
+        raise MappingProblem(at, f"{where(at)} needs exactly one of path, template, const; {found}")
     paths = spec.get("path", ())
     _check_allowed(field, _mapped_values(spec), at)
     return ValueSpec(
@@ -95,20 +96,20 @@ def _check_allowed(field: str, values: Iterable[tuple[Path, Any]], at: Path) -> 
         if str(value).lower() not in allowed:
             node = (*at, *inner)
             reason = f"{where(node)} is {value!r}; {field} must be one of: {', '.join(allowed)}"
-            raise Problem(node, reason)
+            raise MappingProblem(node, reason)
 
 
 def _time_format(spec: Mapping[str, Any], at: Path, field: str) -> str:
     time_format = str(spec.get("format", "auto"))
     if "format" in spec and field != "occurred_at":
-        raise Problem((*at, "format"), f"{where(at)}: format is only read for occurred_at")
+        raise MappingProblem((*at, "format"), f"{where(at)}: format is only read for occurred_at")
     known = time_format in ("auto", "iso8601") or time_format in TIME_UNITS
     if not known and "%" not in time_format:
         reason = (
             f"{where((*at, 'format'))} is {time_format!r}; use auto, iso8601, epoch_s, "
             "epoch_ms, epoch_us, epoch_ns, or a strptime pattern with % codes"
         )
-        raise Problem((*at, "format"), reason)
+        raise MappingProblem((*at, "format"), reason)
     return time_format
 
 
@@ -133,7 +134,7 @@ def _identity(spec: Mapping[str, Any], at: Path) -> IdentitySpec:
     }
     if not parts:
         reason = f"{where(at)} needs at least one of {', '.join(IDENTITY_PARTS)}"
-        raise Problem(at, reason)
+        raise MappingProblem(at, reason)
     return IdentitySpec(kind=kind_spec, parts=parts)
 
 
@@ -163,12 +164,14 @@ def _regex(pattern: str, at: Path) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
     except re.error as error:
-        raise Problem(at, f"{where(at)} is not a valid regular expression: {error}") from error
+        raise MappingProblem(
+            at, f"{where(at)} is not a valid regular expression: {error}"
+        ) from error
 
 
 def _template(text: str, at: Path) -> Template:
     try:
         template = Template.parse(text)
     except ValueError as error:
-        raise Problem(at, f"{where(at)} is not a valid template: {error}") from error
+        raise MappingProblem(at, f"{where(at)} is not a valid template: {error}") from error
     return template

@@ -18,21 +18,10 @@ from jsonschema.exceptions import best_match
 
 from bot.alerts.sources.generic.compile import compile_mapping
 from bot.alerts.sources.generic.mapping import EventMapping
-from bot.alerts.sources.generic.problems import Problem, describe
+from bot.alerts.sources.generic.problems import describe
 from bot.alerts.sources.generic.schema import MAPPINGS_SCHEMA
-from bot.errors import ConfigError, PolicyError
+from bot.errors import MappingFileError, MappingProblem, PolicyError
 from bot.policy.yamlsource import PathStep, decode_text, parse_yaml
-
-
-class MappingFileError(ConfigError):
-    """A mappings file socbot refuses to load; `file` and `line` say where to look."""
-
-    def __init__(self, reason: str, *, file: str, line: int | None = None) -> None:
-        self.file = file
-        self.line = line
-        self.reason = reason
-        super().__init__(f"{file}{f':{line}' if line is not None else ''}: {reason}")
-
 
 EMPTY_MAPPINGS = "the mappings file is empty; it needs 'version: 1' and a 'mappings:' list"
 
@@ -73,14 +62,14 @@ def _as_mapping_error(error: PolicyError) -> MappingFileError:
     return MappingFileError(error.reason, file=error.file, line=error.line)
 
 
-def _compile_all(data: Any) -> tuple[list[EventMapping], Problem | None]:
+def _compile_all(data: Any) -> tuple[list[EventMapping], MappingProblem | None]:
     mappings: list[EventMapping] = []
     first_at: dict[str, int] = {}
     for index, entry in enumerate(data["mappings"]):
         at: tuple[PathStep, ...] = ("mappings", index)
         try:
             mapping = compile_mapping(entry, at)
-        except Problem as problem:
+        except MappingProblem as problem:
             return [], problem
         if mapping.name in first_at:
             first = first_at[mapping.name]
@@ -88,13 +77,13 @@ def _compile_all(data: Any) -> tuple[list[EventMapping], Problem | None]:
                 f"mapping name '{mapping.name}' is used twice in this file (first at "
                 f"mappings[{first}]); names must be unique"
             )
-            return [], Problem((*at, "name"), reason)
+            return [], MappingProblem((*at, "name"), reason)
         first_at[mapping.name] = index
         mappings.append(mapping)
     return mappings, None
 
 
-def _located(problem: Problem, data: Any) -> str:
+def _located(problem: MappingProblem, data: Any) -> str:
     """The reason, naming the mapping it is in when the path runs through one."""
     path = problem.path
     if len(path) >= 2 and path[0] == "mappings" and isinstance(path[1], int):
@@ -118,6 +107,6 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(MAPPINGS_SCHEMA)
 
 
-def _schema_problems(data: Any) -> Iterator[Problem]:
+def _schema_problems(data: Any) -> Iterator[MappingProblem]:
     for error in _validator().iter_errors(data):
         yield describe(best_match([error]))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, get_args
 
-from bot.alerts.model import Alert, AlertRejected, Geo, Identity, IdentityKind, Outcome, Severity
+from bot.alerts.model import Alert, Geo, Identity, IdentityKind, Outcome, Severity
 from bot.alerts.sources.fields import dig, no_event_time, parse_time, required_mapping
 from bot.alerts.sources.generic.spec import (
     FieldSpec,
@@ -26,6 +26,7 @@ from bot.alerts.sources.generic.spec import (
     scalar_at,
     to_text,
 )
+from bot.errors import AlertRejected
 
 DEFAULT_TITLE = Template.parse("{vendor}: {event_type} by {actor}")
 TIME_UNITS = {"epoch_s": 1, "epoch_ms": 1e3, "epoch_us": 1e6, "epoch_ns": 1e9}

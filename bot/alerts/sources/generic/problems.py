@@ -1,6 +1,6 @@
 """Problems found in a mappings file, and the words that tell an admin what to fix.
 
-A Problem carries the path of the offending node in the YAML document, so the loader can name
+A MappingProblem carries the path of the offending node in the YAML document, so the loader can name
 its line; `describe` turns a JSON Schema error into one, in the admin's words."""
 
 from __future__ import annotations
@@ -9,19 +9,11 @@ from collections.abc import Callable
 
 from jsonschema.exceptions import ValidationError
 
+from bot.errors import MappingProblem
 from bot.policy.validation import TYPE_WORDS, shown
 from bot.policy.yamlsource import PathStep
 
 Path = tuple[PathStep, ...]
-
-
-class Problem(Exception):
-    """What is wrong with the file and where (the path of the node in the YAML document)."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(reason)
 
 
 def where(path: Path) -> str:
@@ -32,63 +24,65 @@ def where(path: Path) -> str:
     return text or "the mappings file"
 
 
-def describe(error: ValidationError) -> Problem:
+def describe(error: ValidationError) -> MappingProblem:
     path = tuple(error.absolute_path)
     phrase = _PHRASES.get(str(error.validator))
     if phrase is None:
-        return Problem(path, f"{where(path)}: {error.message}")
+        return MappingProblem(path, f"{where(path)}: {error.message}")
     return phrase(error, path)
 
 
-def _additional(error: ValidationError, path: Path) -> Problem:
+def _additional(error: ValidationError, path: Path) -> MappingProblem:
     allowed = error.schema.get("properties", {})
     extra = next(key for key in error.instance if key not in allowed)
     reason = f"unknown key '{extra}' in {where(path)}; allowed keys: {', '.join(allowed)}"
-    return Problem((*path, extra), reason)
+    return MappingProblem((*path, extra), reason)
 
 
-def _required(error: ValidationError, path: Path) -> Problem:
+def _required(error: ValidationError, path: Path) -> MappingProblem:
     missing = next(key for key in error.validator_value if key not in error.instance)
-    return Problem(path, f"{where(path)} is missing '{missing}'")
+    return MappingProblem(path, f"{where(path)} is missing '{missing}'")
 
 
-def _type(error: ValidationError, path: Path) -> Problem:
+def _type(error: ValidationError, path: Path) -> MappingProblem:
     expected = error.validator_value
     names = expected if isinstance(expected, list) else [expected]
     words = " or ".join(TYPE_WORDS.get(str(name), str(name)) for name in names)
-    return Problem(path, f"{where(path)} must be {words}, not {shown(error.instance)}")
+    return MappingProblem(path, f"{where(path)} must be {words}, not {shown(error.instance)}")
 
 
-def _enum(error: ValidationError, path: Path) -> Problem:
+def _enum(error: ValidationError, path: Path) -> MappingProblem:
     allowed = ", ".join(str(option) for option in error.validator_value)
-    return Problem(path, f"{where(path)} is {shown(error.instance)}; it must be one of: {allowed}")
+    return MappingProblem(
+        path, f"{where(path)} is {shown(error.instance)}; it must be one of: {allowed}"
+    )
 
 
-def _const(error: ValidationError, path: Path) -> Problem:
+def _const(error: ValidationError, path: Path) -> MappingProblem:
     reason = f"{where(path)} must be {error.validator_value}, not {shown(error.instance)}"
-    return Problem(path, reason)
+    return MappingProblem(path, reason)
 
 
-def _pattern(error: ValidationError, path: Path) -> Problem:
+def _pattern(error: ValidationError, path: Path) -> MappingProblem:
     shape = error.schema.get("description") or f"text matching {error.validator_value}"
-    return Problem(path, f"{where(path)} is {shown(error.instance)}, which is not {shape}")
+    return MappingProblem(path, f"{where(path)} is {shown(error.instance)}, which is not {shape}")
 
 
-def _empty(error: ValidationError, path: Path) -> Problem:
-    return Problem(path, f"{where(path)} must not be empty")
+def _empty(error: ValidationError, path: Path) -> MappingProblem:
+    return MappingProblem(path, f"{where(path)} must not be empty")
 
 
-def _one_of(error: ValidationError, path: Path) -> Problem:
+def _one_of(error: ValidationError, path: Path) -> MappingProblem:
     named = [option for branch in error.validator_value for option in branch.get("enum", ())]
     value_form = "a mapping with path, template or const (see mappings.yaml's header)"
     if named:
         accepted = f"it must be one of: {', '.join(named)}, or {value_form}"
     else:
         accepted = f"it must be a dotted path, a list of alternatives, or {value_form}"
-    return Problem(path, f"{where(path)} is {shown(error.instance)}; {accepted}")
+    return MappingProblem(path, f"{where(path)} is {shown(error.instance)}; {accepted}")
 
 
-_PHRASES: dict[str, Callable[[ValidationError, Path], Problem]] = {
+_PHRASES: dict[str, Callable[[ValidationError, Path], MappingProblem]] = {
     "additionalProperties": _additional,
     "required": _required,
     "type": _type,

@@ -16,10 +16,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.alerts.model import Alert, AlertRejected
-from bot.alerts.sources.generic.load import MappingFileError, load_mapping_file, load_mapping_text
+from bot.alerts.model import Alert
+from bot.alerts.sources.generic.load import load_mapping_file, load_mapping_text
 from bot.alerts.sources.generic.mapping import EventMapping
 from bot.config import get_settings
+from bot.errors import AlertRejected, MappingFileError
 
 __all__ = ["MappingFileError", "detect", "mapping_names", "mappings", "normalize"]
 
