@@ -218,7 +218,7 @@ class CountingPublisher:
         self._lock = threading.Lock()
 
     def publish_triage(self, group: Any, result: Any) -> Any:
-        from bot.alerts.triage.publish import PostRef
+        from bot.posts import PostRef
 
         with self._lock:
             self.posts += 1

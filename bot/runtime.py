@@ -11,7 +11,9 @@ from sqlalchemy.engine import Engine
 
 from bot.actions.approvals import ApprovalBook, ApproverRule, UsergroupDirectory
 from bot.agent.model import ChatModel
+from bot.agent.run import AgentParts
 from bot.agent.tokens import TokenCounter
+from bot.alerts.sources.generic.source import configure_mappings
 from bot.audit.log import AuditLog
 from bot.config import Settings
 from bot.db import get_engine
@@ -20,8 +22,10 @@ from bot.executor.dispatch import Executor
 from bot.policy import PolicyStore, approvers_for
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
-from bot.tasks.credentials import CredentialBroker, LabCredentialBackend, SweepReport
+from bot.tasks.backends import LabCredentialBackend
+from bot.tasks.credentials import CredentialBroker
 from bot.tasks.runner import TaskLimits, TaskRunner
+from bot.tasks.sweep import SweepReport
 from tools import REGISTRY
 from tools.providers.lab.provider import LabProvider
 
@@ -37,6 +41,9 @@ class Runtime:
     model_override: ChatModel | None = None
     # What building the broker swept, for commands that report their sweeps.
     startup_sweep: SweepReport | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        configure_mappings(self.settings.alert_mappings_path)
 
     @cached_property
     def engine(self) -> Engine:
@@ -129,6 +136,11 @@ class Runtime:
         from bot.agent.openai_model import OpenAIChatModel
 
         return OpenAIChatModel.from_settings(self.settings)
+
+    def agent_parts(self) -> AgentParts:
+        return AgentParts(
+            self.executor, self.audit, self.counter, self.model, self.settings.prompts_dir
+        )
 
     def task_limits(self) -> TaskLimits:
         limits = self.policies.current.task_limits

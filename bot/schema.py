@@ -38,8 +38,7 @@ from bot.errors import ConfigError
 
 TABLE_MODULES = (
     "bot.audit.event",
-    "bot.tasks.runner",
-    "bot.tasks.credentials",
+    "bot.tasks.records",
     "bot.actions.requests",
     "tools.providers.lab.models",
     "bot.alerts.tables",

@@ -8,9 +8,7 @@ are distinct, the first rejection cancels, requests expire, and execution is cla
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -32,6 +30,13 @@ from bot.actions.requests import (
     Approval,
     compute_action_hash,
     hash_matches,
+)
+from bot.actions.rules import (
+    ApprovalOutcome,
+    ApproverRule,
+    ApproverRuleLookup,
+    NoUsergroups,
+    UsergroupDirectory,
 )
 from bot.actions.store import ActionStore, lock_request, set_status
 from bot.clock import as_utc, utcnow
@@ -64,43 +69,6 @@ __all__ = [
     "compute_action_hash",
     "hash_matches",
 ]
-
-
-@dataclass(frozen=True)
-class ApproverRule:
-    """Who may approve a tool's actions now, and how many must."""
-
-    users: frozenset[str]
-    usergroups: frozenset[str]
-    quorum: int
-
-
-class UsergroupDirectory(Protocol):
-    def members(self, usergroup_id: str) -> frozenset[str]: ...
-
-
-class NoUsergroups:
-    """Used where no Slack workspace is reachable (the CLI): only named users count."""
-
-    def members(self, usergroup_id: str) -> frozenset[str]:
-        return frozenset()
-
-
-@dataclass(frozen=True)
-class ApprovalOutcome:
-    request_id: str
-    counted: bool
-    status: str
-    reason: str
-    approvals: int
-    quorum: int
-
-    @property
-    def ready_to_execute(self) -> bool:
-        return self.counted and self.status == APPROVED
-
-
-ApproverRuleLookup = Callable[[str], ApproverRule | None]
 
 
 class ApprovalBook(ActionStore):

@@ -9,24 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot.agent.model import ModelReply, ToolCallRequest, Usage
-from bot.agent.offline_plan import Investigation, wanted_calls
+from bot.agent.offline_plan import Investigation, Observation, wanted_calls
 from bot.agent.offline_rules import TITLES, detect_pattern, verdict_for
 from bot.agent.tokens import TokenCounter
 from bot.canonical import canonical_json
 
 Call = tuple[str, dict[str, Any]]
-
-
-@dataclass
-class Observation:
-    name: str
-    args: dict[str, Any]
-    status: str = "pending"
-    result: dict[str, Any] = field(default_factory=dict)
 
 
 class OfflineEngine:

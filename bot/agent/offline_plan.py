@@ -4,13 +4,21 @@ say, and which actions follow from the evidence."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.agent.offline_rules import ACCESS_KEY, IPV4, TITLES, subject_candidates
 
-if TYPE_CHECKING:
-    from bot.agent.offline import Observation
+
+@dataclass
+class Observation:
+    """One tool call the offline engine made, and what came of it."""
+
+    name: str
+    args: dict[str, Any]
+    status: str = "pending"
+    result: dict[str, Any] = field(default_factory=dict)
+
 
 Call = tuple[str, dict[str, Any]]
 ACTION_TOOLS = frozenset(

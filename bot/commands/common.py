@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.alerts.sources.generic.source import configure_mappings
 from bot.config import Settings, get_settings
 from bot.errors import AlertError
 from bot.runtime import Runtime
@@ -79,7 +80,10 @@ def read_json_input(source: str) -> Any:
 
 
 def settings() -> Settings:
-    return get_settings()
+    """Settings for commands that need no runtime; the alert mappings file is applied here."""
+    loaded = get_settings()
+    configure_mappings(loaded.alert_mappings_path)
+    return loaded
 
 
 def short(text: str | None, width: int = 60) -> str:

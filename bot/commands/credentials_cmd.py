@@ -7,7 +7,8 @@ import time
 
 from bot.clock import as_utc, utcnow
 from bot.commands.common import Subparsers, add_command, print_table, runtime_for
-from bot.tasks.credentials import CredentialBroker, SweepReport
+from bot.tasks.credentials import CredentialBroker
+from bot.tasks.sweep import SweepReport
 
 
 def register(commands: Subparsers) -> None:

@@ -12,7 +12,7 @@ from bot.actions.approvals import PENDING
 from bot.agent.offline import OfflineEngine
 from bot.agent.tokens import TokenCounter
 from bot.alerts.intake.pipeline import Intake
-from bot.alerts.triage.run import TriageResult
+from bot.alerts.triage.verdict import TriageResult
 from bot.audit.log import verify
 from bot.commands.common import Subparsers, add_command, settings
 from bot.commands.triage_cmd import render_triage, triage_accepted

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.alerts.intake.pipeline import Intake, IntakeOutcome
 from bot.alerts.triage.groups import group_of, load_group, stored_result
 from bot.alerts.triage.publish import NoPublisher
-from bot.alerts.triage.run import TriageResult
+from bot.alerts.triage.verdict import TriageResult
 from bot.alerts.triage.worker import TriageWorker
 from bot.commands.common import Subparsers, add_command, runtime_for, short
 from bot.errors import AlertError

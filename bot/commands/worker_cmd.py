@@ -14,9 +14,10 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from bot.clock import utcnow
 from bot.commands.common import Subparsers, add_command, runtime_for
-from bot.digest.publish import latest_due, make_poster, weekday
+from bot.digest.publish import latest_due, weekday
 from bot.runtime import Runtime
 from bot.scheduler import CATCH_UP_EVERY, WorkerJobs, build_scheduler
+from bot.slack.digest_poster import make_poster
 
 Closer = Callable[[], object]
 STOP_POLL_SECONDS = 0.2

@@ -12,7 +12,7 @@ from bot.actions.approvals import ActionRequest
 from bot.clock import utcnow
 from bot.db import session_scope
 from bot.policy import Decision, ToolRule
-from bot.tasks.credentials import CredentialRecord
+from bot.tasks.records import CredentialRecord
 
 
 def apply_rate_limit(engine: Engine, decision: Decision, rule: ToolRule) -> Decision:

@@ -8,114 +8,27 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import secrets
-import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import col, select
 
+from bot.audit.log import AuditLog
 from bot.canonical import sha256_hex
 from bot.clock import as_utc, utcnow
 from bot.db import session_scope
 from bot.errors import CredentialError
-from bot.tasks.runner import TaskRecord
+from bot.redaction import Redactor
+from bot.tasks.backends import CredentialBackend
+from bot.tasks.records import CredentialRecord, TaskRecord
+from bot.tasks.sweep import Revocation, SweepReport, revocation_due
 from tools.base import PresentedCredential
 
-if TYPE_CHECKING:
-    from bot.audit.log import AuditLog
-    from bot.redaction import Redactor
-
 MAX_TTL_SECONDS = 900
-
-
-class CredentialRecord(SQLModel, table=True):
-    __tablename__ = "credential"
-
-    id: str = Field(primary_key=True, max_length=40)
-    task_id: str = Field(index=True, max_length=40)
-    tool: str = Field(max_length=80)
-    scopes: str = Field(description="JSON list of scopes")
-    backend: str = Field(max_length=40)
-    fingerprint: str = Field(max_length=16)
-    issued_at: datetime
-    expires_at: datetime = Field(index=True)
-    revoked_at: datetime | None = Field(default=None, index=True)
-    revoke_reason: str | None = Field(default=None, max_length=120)
-    revoke_lag_ms: float | None = None
-    revoke_verified: bool | None = None
-
-    @property
-    def scope_list(self) -> list[str]:
-        return list(json.loads(self.scopes))
-
-
-class CredentialBackend(Protocol):
-    """Where credentials are minted and checked: the lab, later AWS STS, Okta, …"""
-
-    name: str
-
-    def mint(
-        self, credential_id: str, scopes: frozenset[str], task_id: str, expires_at: datetime
-    ) -> str: ...
-    def revoke(self, credential_id: str) -> None: ...
-    def is_accepted(self, credential_id: str) -> bool: ...
-
-
-class LabCredentialBackend:
-    """Credentials the lab provider itself checks on every call."""
-
-    name = "lab"
-
-    def __init__(self, lab: LabCredentialStore) -> None:
-        self._lab = lab
-
-    def mint(
-        self, credential_id: str, scopes: frozenset[str], task_id: str, expires_at: datetime
-    ) -> str:
-        secret = "scb_" + secrets.token_urlsafe(32)
-        self._lab.register_credential(credential_id, secret, scopes, task_id, expires_at)
-        return secret
-
-    def revoke(self, credential_id: str) -> None:
-        self._lab.revoke_credential(credential_id)
-
-    def is_accepted(self, credential_id: str) -> bool:
-        return self._lab.credential_accepted_by_id(credential_id)
-
-
-class LabCredentialStore(Protocol):
-    def register_credential(
-        self,
-        credential_id: str,
-        secret: str,
-        scopes: frozenset[str],
-        task_id: str,
-        expires_at: datetime,
-    ) -> None: ...
-    def revoke_credential(self, credential_id: str) -> datetime | None: ...
-    def credential_accepted_by_id(self, credential_id: str) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Revocation:
-    credential_id: str
-    verified: bool
-    lag_ms: float
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    examined: int
-    revoked: list[Revocation]
-    failed: list[str] = field(default_factory=list)
 
 
 class CredentialBroker:
@@ -298,7 +211,7 @@ class CredentialBroker:
         due = [
             (record.id, *reason_and_time)
             for record in live
-            if (reason_and_time := _revocation_due(record, tasks.get(record.task_id), now))
+            if (reason_and_time := revocation_due(record, tasks.get(record.task_id), now))
         ]
         revoked, failures = self._revoke_each(due)
         return SweepReport(examined=len(live), revoked=revoked, failed=failures)
@@ -343,36 +256,3 @@ class CredentialBroker:
                 )
             )
             return bool(getattr(result, "rowcount", 0) == 1)
-
-
-def _revocation_due(
-    record: CredentialRecord, task: TaskRecord | None, now: datetime
-) -> tuple[str, datetime] | None:
-    """Why and since when a live credential should be gone; None while it may live."""
-    expires = as_utc(record.expires_at)
-    if expires <= now:
-        return "ttl passed", expires
-    if task is None:
-        return "task unknown", as_utc(record.issued_at)
-    if task.ended_at is not None:
-        return "task ended", as_utc(task.ended_at)
-    if as_utc(task.deadline_at) <= now:
-        return "task deadline passed", as_utc(task.deadline_at)
-    if _owner_is_dead(task):
-        return "task's process is gone", now
-    return None
-
-
-def _owner_is_dead(task: TaskRecord) -> bool:
-    if task.owner_host != socket.gethostname():
-        return False
-    pid = task.owner_pid
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

@@ -13,35 +13,18 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel
 
+from bot.audit.log import AuditLog
 from bot.clock import utcnow
 from bot.db import session_scope
 from bot.errors import CredentialError, LimitExceeded
-
-if TYPE_CHECKING:
-    from bot.audit.log import AuditLog
-    from bot.tasks.credentials import CredentialBroker
-
-
-class TaskRecord(SQLModel, table=True):
-    __tablename__ = "task"
-
-    id: str = Field(primary_key=True, max_length=40)
-    kind: str = Field(index=True, max_length=20)
-    actor: str = Field(max_length=120)
-    status: str = Field(default="running", index=True, max_length=20)
-    started_at: datetime
-    deadline_at: datetime
-    ended_at: datetime | None = Field(default=None, index=True)
-    owner_host: str = Field(max_length=255)
-    owner_pid: int
-    summary: str | None = Field(default=None, max_length=500)
+from bot.tasks.credentials import CredentialBroker
+from bot.tasks.records import TaskRecord
 
 
 @dataclass(frozen=True)

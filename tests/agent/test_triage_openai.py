@@ -17,7 +17,8 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 import bot.demo_alerts
-from bot.alerts.triage.run import TriageResult, triage_alert
+from bot.alerts.triage.run import triage_alert
+from bot.alerts.triage.verdict import TriageResult
 from bot.commands.triage_cmd import render_triage
 from bot.runtime import Runtime
 from tests.support.fakes import (

@@ -18,8 +18,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.alerts.sources import SOURCES
-from bot.alerts.triage.publish import PostRef, TriageGroup
-from bot.alerts.triage.run import TriageResult, triage_result_data
+from bot.alerts.triage.publish import TriageGroup
+from bot.alerts.triage.run import triage_result_data
+from bot.alerts.triage.verdict import TriageResult
+from bot.posts import PostRef
 from tests.alerts import acme_source
 
 MakeRuntime = Callable[..., Any]

@@ -210,7 +210,7 @@ def test_a_storm_post_counts_the_duplicates_of_all_its_alerts(
 
 
 def _post(number: int) -> Any:
-    from bot.alerts.triage.publish import PostRef
+    from bot.posts import PostRef
 
     return PostRef("C0ALERTS", f"1764000000.{number:06d}")
 

@@ -16,7 +16,6 @@ from bot.alerts.model import Alert
 from bot.alerts.sources.generic import source as generic
 from bot.alerts.sources.generic.load import load_mapping_text
 from bot.clock import utcnow
-from bot.config import get_settings
 from bot.errors import AlertRejected, ConfigError, MappingFileError, MissingEventTime
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alerts" / "generic"
@@ -37,13 +36,11 @@ def mapping_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Ca
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         monkeypatch.setenv("SOCBOT_ALERT_MAPPINGS", str(path))
-        get_settings.cache_clear()
+        generic.configure_mappings(path)
         return path
 
-    get_settings.cache_clear()
     yield configure
-    monkeypatch.delenv("SOCBOT_ALERT_MAPPINGS", raising=False)
-    get_settings.cache_clear()
+    generic.configure_mappings(None)
 
 
 # --- bundled mappings ---------------------------------------------------------------------

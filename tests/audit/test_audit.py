@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +235,7 @@ def test_every_append_path_stores_times_that_sort_in_time_order(
 ) -> None:
     # A whole second, then a fraction past it: stored as text on SQLite, both must sort right
     # whichever append path (first write of the process, or the one-statement path) wrote them.
-    whole = as_utc(datetime(2026, 11, 16, 9, 0, 0))
+    whole = datetime(2026, 11, 16, 9, 0, 0, tzinfo=UTC)
     times = iter([whole, whole + timedelta(microseconds=5), whole + timedelta(seconds=1)])
     monkeypatch.setattr("bot.audit.log.utcnow", lambda: next(times))
     log = AuditLog(engine, Redactor())

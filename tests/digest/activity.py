@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.triage.run import TriageResult, triage_alert
+from bot.alerts.triage.run import triage_alert
+from bot.alerts.triage.verdict import TriageResult
 from bot.errors import LimitExceeded, ProviderError
 from bot.runtime import Runtime
 from bot.tasks.runner import TaskLimits

@@ -1,4 +1,4 @@
-"""The Slack stand-in fixture (tests/slack_helpers.py) for the digest tests."""
+"""The Slack stand-in fixture (tests/support/slack.py) for the digest tests."""
 
 from tests.support.slack import slack_standin
 

@@ -15,15 +15,10 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import text
 
-from bot.digest.publish import (
-    LogPoster,
-    PostOutcome,
-    SlackDigestPoster,
-    make_poster,
-    post_due_digest,
-)
+from bot.digest.publish import LogPoster, PostOutcome, post_due_digest
 from bot.digest.store import MAX_ATTEMPTS, STALE_CLAIM, claim_week, get_post
 from bot.runtime import Runtime
+from bot.slack.digest_poster import SlackDigestPoster, make_poster
 from tests.support.approvals import audit_rows
 from tests.support.slack_standin import SlackStandIn
 

@@ -16,7 +16,7 @@ from bot.db import session_scope
 from bot.errors import AuditWriteError, CredentialRefused
 from bot.executor.dispatch import ToolOutcome
 from bot.runtime import Runtime
-from bot.tasks.credentials import CredentialRecord
+from bot.tasks.records import CredentialRecord
 from bot.tasks.runner import TaskHandle
 from tests.support.gate_checks import (
     StallingTool,

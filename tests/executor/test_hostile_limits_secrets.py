@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.triage.run import TriageResult
+from bot.alerts.triage.verdict import TriageResult
 from bot.errors import CredentialRefused, ProviderError
 from bot.runtime import Runtime
 from tests.support.fakes import ModelTurn

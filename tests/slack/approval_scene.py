@@ -13,7 +13,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.actions.approvals import ActionRequest
-from bot.alerts.triage.publish import PostRef
+from bot.posts import PostRef
 from bot.runtime import Runtime
 from bot.slack.approvals.cards import post_approval_card
 from bot.slack.approvals.usergroups import SlackUsergroupDirectory

@@ -1,4 +1,4 @@
-"""The Slack fixtures (tests/slack_helpers.py) for every test in this folder."""
+"""The Slack fixtures (tests/support/slack.py) for every test in this folder."""
 
 from tests.support.slack import slack_app, slack_standin
 

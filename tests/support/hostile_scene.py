@@ -16,11 +16,12 @@ import pytest
 
 import bot.demo_alerts
 from bot.agent.tokens import TokenCounter
-from bot.alerts.triage.run import TriageResult, triage_alert
+from bot.alerts.triage.run import triage_alert
+from bot.alerts.triage.verdict import TriageResult
 from bot.commands.triage_cmd import render_triage
 from bot.db import session_scope
 from bot.runtime import Runtime
-from bot.tasks.runner import TaskRecord
+from bot.tasks.records import TaskRecord
 from tests.support.fakes import PlayedTurn, ScriptedModel, ScriptTurn
 from tests.support.gate_checks import (
     LabSnapshot,

@@ -1,5 +1,5 @@
 """Driving socbot's real Slack app over HTTP in tests: signed requests, event builders, a
-served app against the Slack stand-in (tests/slack_standin.py).
+served app against the Slack stand-in (tests/support/slack_standin.py).
 
 Fixtures (available in tests/slack/ through its conftest; elsewhere import them:
 `from tests.support.slack import slack_app, slack_standin  # noqa: F401`):

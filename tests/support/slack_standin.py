@@ -11,7 +11,7 @@ it answers the way Slack does, records every call, and can be scripted to fail.
         [call] = slack.calls("chat.postMessage")
         assert call.params["text"] == "hi"
 
-Or use the `slack_standin` pytest fixture (tests/slack_helpers.py). What it knows:
+Or use the `slack_standin` pytest fixture (tests/support/slack.py). What it knows:
 
 - auth.test, chat.postMessage / update / postEphemeral / getPermalink, conversations.replies
   (threads built from what was posted, plus `add_message`), conversations.open, users.info

@@ -1,4 +1,4 @@
-"""The Web API methods the Slack stand-in answers (tests/slack_standin.py), as a mixin.
+"""The Web API methods the Slack stand-in answers (tests/support/slack_standin.py), as a mixin.
 
 Each handler gets the call's decoded parameters and returns Slack's JSON answer. They run
 with the stand-in's lock held and read and change its state: users, usergroups, messages,

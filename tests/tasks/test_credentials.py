@@ -23,7 +23,7 @@ from bot.errors import CredentialError, CredentialRefused, LimitExceeded, Policy
 from bot.executor.dispatch import ToolOutcome
 from bot.policy import load_policy_text
 from bot.runtime import Runtime
-from bot.tasks.credentials import CredentialRecord
+from bot.tasks.records import CredentialRecord
 from bot.tasks.runner import TaskLimits
 from tests.support.approvals import audit_rows, execute
 from tools import REGISTRY

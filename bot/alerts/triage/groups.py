@@ -17,11 +17,12 @@ from sqlmodel import Session, col
 
 from bot.alerts.model import Alert
 from bot.alerts.tables import ACCEPTED, STORM, AlertRecord, TriageGroupRecord
-from bot.alerts.triage.publish import PostRef, TriageGroup
-from bot.alerts.triage.run import TriageResult
+from bot.alerts.triage.publish import TriageGroup
+from bot.alerts.triage.verdict import TriageResult
 from bot.clock import utcnow
 from bot.db import session_scope
 from bot.errors import AlertError
+from bot.posts import PostRef
 
 SAMPLE_SIZE = 5
 

@@ -8,15 +8,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.alerts.model import Alert
-from bot.alerts.triage.run import TriageResult
-
-
-@dataclass(frozen=True)
-class PostRef:
-    """A message somewhere a later duplicate or reply can find again (Slack: channel, ts)."""
-
-    channel: str
-    ts: str
+from bot.alerts.triage.verdict import TriageResult
+from bot.posts import PostRef
 
 
 @dataclass(frozen=True)

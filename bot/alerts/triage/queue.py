@@ -27,11 +27,12 @@ from sqlmodel import Session, col
 
 from bot.alerts.tables import DONE, FAILED, QUEUED, RUNNING, TriageGroupRecord
 from bot.alerts.triage.groups import group_alert_ids
-from bot.alerts.triage.publish import PostRef
-from bot.alerts.triage.run import MAX_AUDITED_IDS, TriageResult
+from bot.alerts.triage.run import MAX_AUDITED_IDS
+from bot.alerts.triage.verdict import TriageResult
 from bot.audit.log import AuditLog
 from bot.clock import utcnow
 from bot.db import session_scope
+from bot.posts import PostRef
 
 DEFAULT_LEASE_SECONDS = 600.0
 DEFAULT_BACKOFF_SECONDS = 15.0

@@ -7,15 +7,13 @@ the alert fields it rests on. `triage_alert` takes a raw vendor event as a mappi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from bot.agent.injection import injection_markers, strings_in
-from bot.agent.loop import AgentLoop, AgentResult
+from bot.agent.loop import AgentResult
 from bot.agent.prompts import DataBlock, load_prompt
+from bot.agent.run import AgentRequest, AgentRun, run_agent
 from bot.alerts.compact.text import compact_alert
 from bot.alerts.triage.model_input import (
     annotate_evidence,
@@ -23,8 +21,8 @@ from bot.alerts.triage.model_input import (
     group_facts,
     group_text,
 )
-from bot.clock import utcnow
-from bot.errors import AlertError, ModelError
+from bot.alerts.triage.verdict import ProposedAction, TriageResult, parse_verdict
+from bot.errors import AlertError
 from bot.executor.dispatch import ToolOutcome
 from bot.runtime import Runtime
 from bot.tasks.runner import TaskHandle
@@ -34,38 +32,6 @@ if TYPE_CHECKING:
     from bot.alerts.triage.publish import TriageGroup
 
 MAX_AUDITED_IDS = 1_000  # alert ids in one audit row; a storm's count is there too
-Verdict = Literal["benign", "suspicious", "malicious", "needs-info"]
-Severity = Literal["low", "medium", "high", "critical"]
-
-
-class ProposedAction(BaseModel):
-    tool: str
-    status: str  # recommended | awaiting_approval | denied | error
-    request_id: str | None = None
-    rule: str | None = None
-    detail: dict[str, Any] = Field(default_factory=dict)
-
-
-class ModelVerdict(BaseModel):
-    """The JSON object the triage prompt asks the model to end with."""
-
-    verdict: Verdict = "needs-info"
-    severity: Severity = "medium"
-    confidence: float = Field(default=0.5, ge=0, le=1)
-    summary: str = ""
-    evidence: list[str] = Field(default_factory=list)
-
-
-class TriageResult(ModelVerdict):
-    task_id: str
-    engine: str
-    investigated: list[str] = Field(default_factory=list)
-    actions: list[ProposedAction] = Field(default_factory=list)
-    blast_radius: dict[str, Any] | None = None
-    stopped_by: str | None = None
-    fell_back_because: str | None = None
-    injection_suspect: list[str] = Field(default_factory=list)
-    alert_fields: list[str] = Field(default_factory=list)  # normalized fields the evidence cites
 
 
 def triage_alert(
@@ -153,8 +119,8 @@ def _triage(
                 actor=actor,
                 data={"where": "alert", "markers": markers},
             )
-        result, fell_back = _run_loop(runtime, task, alert_text, facts)
-        triage = _assemble(task, result, fell_back, markers)
+        run = _run_loop(runtime, task, alert_text, facts)
+        triage = _assemble(task, run.result, run.fell_back_because, markers)
         task.summary = f"{triage.verdict}/{triage.severity}: {triage.summary}"[:500]
         if finish is not None:
             triage = finish(task, triage)
@@ -163,73 +129,12 @@ def _triage(
 
 def _run_loop(
     runtime: Runtime, task: TaskHandle, alert_text: str, facts: Mapping[str, Any]
-) -> tuple[AgentResult, str | None]:
-    prompts_dir = runtime.settings.prompts_dir
-    triage_prompt = load_prompt("triage", prompts_dir).render_with_data(
+) -> AgentRun:
+    prompt = load_prompt("triage", runtime.settings.prompts_dir).render_with_data(
         [DataBlock("alert", alert_text, "text")]
     )
-    user_text = triage_prompt.text
-    evidence = {"alert": dict(facts)}
-
-    # One result across both engines: what the model parked before failing stays on record.
-    result = AgentResult(engine="", final_text="")
-
-    def run_with(model: Any) -> AgentResult:
-        system = load_prompt("system", prompts_dir).render(
-            engine=model.engine, date=utcnow().date().isoformat()
-        )
-        loop = AgentLoop(
-            executor=runtime.executor, audit=runtime.audit, model=model, counter=runtime.counter
-        )
-        return loop.run(
-            task,
-            system=system,
-            user_text=user_text,
-            user_template=triage_prompt,
-            evidence=evidence,
-            into=result,
-        )
-
-    try:
-        return run_with(runtime.model), None
-    except ModelError as exc:
-        from bot.agent.offline import OfflineEngine
-
-        runtime.audit.record(
-            "error",
-            task_id=task.id,
-            actor=task.actor,
-            data={"error": "ModelError", "message": str(exc)[:300], "fallback": "offline"},
-        )
-        return run_with(OfflineEngine(runtime.counter)), str(exc)
-
-
-def parse_verdict(text: str) -> ModelVerdict:
-    """The last JSON object in the model's answer; a plain-text answer becomes needs-info."""
-    for candidate in reversed(_json_objects(text)):
-        try:
-            return ModelVerdict.model_validate(candidate)
-        except ValidationError:
-            continue
-    return ModelVerdict(summary=text.strip()[:500] or "The model gave no answer.")
-
-
-def _json_objects(text: str) -> list[dict[str, Any]]:
-    """Every top-level JSON object in text, in order. Braces in the prose around them (an
-    inline snippet, an alert field quoted back) must not hide the verdict block."""
-    decoder = json.JSONDecoder()
-    found: list[dict[str, Any]] = []
-    start = text.find("{")
-    while start != -1:
-        try:
-            value, end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            end = start + 1
-        else:
-            if isinstance(value, dict):
-                found.append(value)
-        start = text.find("{", end)
-    return found
+    request = AgentRequest(prompt.text, prompt, {"alert": dict(facts)})
+    return run_agent(runtime.agent_parts(), task, request)
 
 
 def _assemble(

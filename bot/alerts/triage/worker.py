@@ -26,7 +26,8 @@ from bot.alerts.triage.groups import (
 )
 from bot.alerts.triage.publish import NoPublisher, TriageGroup, TriagePublisher
 from bot.alerts.triage.queue import Claim, TriageQueue, worker_name
-from bot.alerts.triage.run import TriageResult, triage_group
+from bot.alerts.triage.run import triage_group
+from bot.alerts.triage.verdict import TriageResult
 from bot.clock import utcnow
 from bot.runtime import Runtime
 

@@ -8,18 +8,13 @@ When the model cannot be reached, the offline engine answers and the reply says 
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bot.agent.injection import injection_markers
-from bot.agent.loop import AgentLoop, AgentResult
-from bot.agent.model import ChatModel
-from bot.agent.prompts import load_prompt
-from bot.clock import utcnow
-from bot.errors import ModelError
+from bot.agent.run import AgentRequest, AgentRun, run_agent
 from bot.runtime import Runtime
 from bot.slack.answers.prompt import (
     history_budget,
@@ -46,12 +41,6 @@ FALLBACK_NOTE = (
 )
 NO_ANSWER = "I have no answer to that."
 ANSWER_LIMIT = 3_500
-
-
-@dataclass(frozen=True)
-class Answer:
-    result: AgentResult
-    fell_back_because: str | None
 
 
 @dataclass(frozen=True)
@@ -128,59 +117,23 @@ def _answer(
     question: str,
     thread: list[ThreadMessage],
     alert_facts: Mapping[str, Any] | None,
-) -> Answer:
-    """The agent loop on the question; on a ModelError, the offline engine takes over."""
-    # One result across both engines: what the model parked before failing stays on record.
-    result = AgentResult(engine="", final_text="")
-    run = functools.partial(_run_loop, runtime, task, question, thread, alert_facts, result)
-    try:
-        return Answer(run(runtime.model), None)
-    except ModelError as exc:
-        from bot.agent.offline import OfflineEngine
-
-        runtime.audit.record(
-            "error",
-            task_id=task.id,
-            actor=task.actor,
-            data={"error": "ModelError", "message": str(exc)[:300], "fallback": "offline"},
-        )
-        return Answer(run(OfflineEngine(runtime.counter)), str(exc))
-
-
-def _run_loop(
-    runtime: Runtime,
-    task: TaskHandle,
-    question: str,
-    thread: list[ThreadMessage],
-    alert_facts: Mapping[str, Any] | None,
-    result: AgentResult,
-    model: ChatModel,
-) -> AgentResult:
-    prompts_dir = runtime.settings.prompts_dir
+) -> AgentRun:
+    """The agent on the question, with the thread as history and the alert as evidence."""
     prompt = question_prompt(
-        question, asker=task.actor, alert_facts=alert_facts, prompts_dir=prompts_dir
-    )
-    system = load_prompt("system", prompts_dir).render(
-        engine=model.engine, date=utcnow().date().isoformat()
+        question,
+        asker=task.actor,
+        alert_facts=alert_facts,
+        prompts_dir=runtime.settings.prompts_dir,
     )
     evidence: dict[str, Any] = {"slack_question": question[:2_000], "asked_by": task.actor}
     if alert_facts:
         evidence["alert"] = dict(alert_facts)
-    loop = AgentLoop(
-        executor=runtime.executor, audit=runtime.audit, model=model, counter=runtime.counter
-    )
-    return loop.run(
-        task,
-        system=system,
-        user_text=prompt.text,
-        user_template=prompt,
-        history=history_messages(thread, runtime.counter, history_budget(task.limits.tokens)),
-        evidence=evidence,
-        into=result,
-    )
+    history = history_messages(thread, runtime.counter, history_budget(task.limits.tokens))
+    request = AgentRequest(prompt.text, prompt, evidence, history)
+    return run_agent(runtime.agent_parts(), task, request)
 
 
-def _post_answer(ctx: SlackContext, answer: Answer, *, channel: str, thread_ts: str) -> str:
+def _post_answer(ctx: SlackContext, answer: AgentRun, *, channel: str, thread_ts: str) -> str:
     """The reply in the thread, then its drafts and approval cards below it; the reply's ts."""
     actions = as_proposed(answer.result.outcomes)
     response = ctx.client.chat_postMessage(
@@ -194,7 +147,7 @@ def _post_answer(ctx: SlackContext, answer: Answer, *, channel: str, thread_ts: 
     return str(response["ts"])
 
 
-def reply_text(answer: Answer) -> str:
+def reply_text(answer: AgentRun) -> str:
     """The model's answer, escaped, with what socbot itself has to say around it."""
     result = answer.result
     parts = []

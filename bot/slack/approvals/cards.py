@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from bot.actions import approvals as ab
 from bot.actions.approvals import ActionRequest
-from bot.alerts.triage.publish import PostRef
 from bot.clock import utcnow
 from bot.db import session_scope
 from bot.errors import ApprovalError
+from bot.posts import PostRef
 from bot.slack.approvals.blast import assess_now, blast_radius_for
 from bot.slack.blocks.approval_card import Card, CardView, approval_card, result_reply
 from bot.slack.context import SlackContext

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from slack_sdk.errors import SlackApiError
 
-from bot.alerts.triage.run import ProposedAction
+from bot.alerts.triage.verdict import ProposedAction
 from bot.executor.dispatch import ToolOutcome
 from bot.slack.approvals import cards as approval_cards
 from bot.slack.blocks.escape import inert_json, inline_code, mrkdwn

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.alerts.model import Alert
 from bot.alerts.triage.publish import TriageGroup
-from bot.alerts.triage.run import ProposedAction, TriageResult
+from bot.alerts.triage.verdict import ProposedAction, TriageResult
 from bot.slack.approvals.proposals import refusal_line
 from bot.slack.blocks.escape import inline_code, mrkdwn
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.alerts.triage.publish import PostRef, TriageGroup
-from bot.alerts.triage.run import TriageResult
+from bot.alerts.triage.publish import TriageGroup
+from bot.alerts.triage.verdict import TriageResult
 from bot.errors import ConfigError
+from bot.posts import PostRef
 from bot.slack.answers.store import ConversationStore, TriagePostRecord
 from bot.slack.approvals.proposals import post_proposals
 from bot.slack.blocks.triage_post import fallback_text, triage_blocks, with_duplicates

@@ -167,7 +167,9 @@ def read_time(value: Scalar | None, time_format: str) -> datetime | None:
             return datetime.fromtimestamp(number / TIME_UNITS[time_format], tz=UTC)
         if "%" in time_format:
             text = to_text(value)
-            return _utc(datetime.strptime(text, time_format)) if text else None
+            # A format without %z gives a naive time, which a mapping means as UTC (_utc).
+            parsed = datetime.strptime(text, time_format) if text else None  # noqa: DTZ007
+            return _utc(parsed)
         return _utc(parse_time(value)) if time_format == "auto" or isinstance(value, str) else None
     except (ValueError, OverflowError, OSError):
         return None

@@ -19,7 +19,6 @@ from typing import Any
 from bot.alerts.model import Alert
 from bot.alerts.sources.generic.load import load_mapping_file, load_mapping_text
 from bot.alerts.sources.generic.mapping import EventMapping
-from bot.config import get_settings
 from bot.errors import AlertRejected, MappingFileError
 
 __all__ = ["MappingFileError", "detect", "mapping_names", "mappings", "normalize"]
@@ -41,6 +40,14 @@ class MappingSet:
 
 
 _loaded: tuple[Path | None, MappingSet] | None = None
+_configured_path: Path | None = None
+
+
+def configure_mappings(path: Path | None) -> None:
+    """Use the site's mappings file (SOCBOT_ALERT_MAPPINGS, read once by the runtime) besides
+    the bundled ones; None for the bundled ones alone."""
+    global _configured_path
+    _configured_path = path
 
 
 def mappings() -> MappingSet:
@@ -48,7 +55,7 @@ def mappings() -> MappingSet:
 
     MappingFileError (a ConfigError) when the configured file is missing or broken."""
     global _loaded
-    path = get_settings().alert_mappings_path
+    path = _configured_path
     if _loaded is None or _loaded[0] != path:
         custom = load_mapping_file(path) if path is not None else []
         _loaded = (path, MappingSet.of(bundled_mappings(), custom))
