@@ -13,12 +13,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 
 from bot.agent.model import ModelReply, ToolCallRequest, Usage
 from bot.agent.tokens import TokenCounter
-from tests.support.loopback import LoopbackServer
+from tests.support.loopback import LoopbackStandIn
 
 # ---------------------------------------------------------------------------------------------
 # OpenAI chat completions
@@ -124,7 +123,7 @@ class _Exchange:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(LoopbackStandIn):
     """POST /v1/chat/completions in the OpenAI wire format, answering from a script in order.
 
     Every request is recorded (body and headers). When the script runs out the server answers
@@ -132,43 +131,17 @@ class FakeOpenAIServer:
     """
 
     def __init__(self, script: Iterable[ScriptItem] = (), model: str = "gpt-fake") -> None:
+        super().__init__()
         self.model = model
         self.requests: list[RecordedRequest] = []
         self._script: list[ScriptItem] = list(script)
         self._lock = threading.Lock()
         self._counter = 0
-        self._server: LoopbackServer | None = None
-        self._port: int | None = None
 
-    # -- lifecycle ------------------------------------------------------------------------
+    handler_attribute = "fake"
 
-    def start(self) -> FakeOpenAIServer:
-        self._server = LoopbackServer(type("FakeOpenAIHandler", (_OpenAIHandler,), {"fake": self}))
-        self._port = self._server.port
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> FakeOpenAIServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The port it listens on; still known after stop, when connections to it are refused."""
-        if self._port is None:
-            raise RuntimeError("FakeOpenAIServer was never started: use it as a context manager")
-        return self._port
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _OpenAIHandler
 
     @property
     def base_url(self) -> str:

@@ -37,11 +37,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.support.loopback import LoopbackServer
+from tests.support.loopback import LoopbackStandIn
 from tests.support.slack_standin_methods import METHODS, SlackMethods, SlackUser, Upload
 
 __all__ = ["RecordedCall", "SlackStandIn", "SlackUser", "Upload", "decode_params"]
@@ -82,7 +81,7 @@ class _Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class SlackStandIn(SlackMethods):
+class SlackStandIn(SlackMethods, LoopbackStandIn):
     """The Slack Web API on 127.0.0.1. Thread-safe; start/stop or use as a context manager."""
 
     def __init__(
@@ -96,6 +95,7 @@ class SlackStandIn(SlackMethods):
         users: Iterable[SlackUser] = (),
         usergroups: dict[str, list[str]] | None = None,
     ) -> None:
+        LoopbackStandIn.__init__(self)
         self.token = token
         self.team_id = team_id
         self.team = team
@@ -110,40 +110,16 @@ class SlackStandIn(SlackMethods):
         self._uploads: dict[str, Upload] = {}
         self._ts_counter = itertools.count(100)
         self._id_counter = itertools.count(1)
-        self._server: LoopbackServer | None = None
-        self._port: int | None = None
         self.add_user(SlackUser(bot_user_id, real_name="socbot", is_bot=True))
         for user in users:
             self.add_user(user)
 
-    # -- lifecycle ------------------------------------------------------------------------
-
-    def start(self) -> SlackStandIn:
-        self._server = LoopbackServer(type("SlackStandInHandler", (_Handler,), {"standin": self}))
-        self._port = self._server.port
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> SlackStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("SlackStandIn was never started: use it as a context manager")
-        return f"http://127.0.0.1:{self._port}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def api_url(self) -> str:
