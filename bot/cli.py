@@ -16,6 +16,7 @@ from bot.commands import (
     db_cmd,
     demo_cmd,
     digest_cmd,
+    eval_cmd,
     lab_cmd,
     policy_cmd,
     serve_cmd,
@@ -42,6 +43,7 @@ MODULES = (
     lab_cmd,
     db_cmd,
     digest_cmd,
+    eval_cmd,
 )
 
 
