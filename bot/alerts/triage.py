@@ -19,6 +19,7 @@ from bot.agent.prompts import DataBlock, load_prompt
 from bot.alerts.compact import compact_alert
 from bot.alerts.triage_input import annotate_evidence, cite_alert_fields, group_facts, group_text
 from bot.clock import utcnow
+from bot.detection.triage_block import BLOCK_LABEL, block_text, detections, engine_for
 from bot.errors import AlertError, ModelError
 from bot.executor import ToolOutcome
 from bot.runtime import Runtime
@@ -69,7 +70,20 @@ def triage_alert(
     """Triage a raw vendor event, compacted; no normalizer needed."""
     compact = compact_alert(alert)
     markers = injection_markers(strings_in(dict(alert)))
-    return _triage(runtime, compact.text, {"alert": compact.facts}, markers, actor)
+    detection = _raw_detection(runtime, alert)
+    return _triage(runtime, compact.text, {"alert": compact.facts}, markers, actor, None, detection)
+
+
+def _raw_detection(runtime: Runtime, event: Mapping[str, Any]) -> str:
+    """Rules read normalized alerts: an event no normalizer takes has no findings."""
+    from bot.alerts.model import AlertRejected
+    from bot.alerts.normalize import normalize_event
+
+    try:
+        alert = normalize_event(event, redactor=runtime.redactor)
+    except AlertRejected:
+        return block_text([])
+    return block_text(detections(engine_for(runtime.settings.detection_rules), [alert]))
 
 
 def triage_group(
@@ -93,7 +107,9 @@ def triage_group(
         )
         return cited
 
-    return _triage(runtime, text, subject, _markers(group.alerts), actor, finish)
+    found = detections(engine_for(runtime.settings.detection_rules), group.alerts)
+    markers = _markers(group.alerts)
+    return _triage(runtime, text, subject, markers, actor, finish, block_text(found))
 
 
 def triage_result_data(group: TriageGroup, result: TriageResult) -> dict[str, Any]:
@@ -137,6 +153,7 @@ def _triage(
     markers: list[str],
     actor: str,
     finish: Callable[[TaskHandle, TriageResult], TriageResult] | None = None,
+    detection: str | None = None,
 ) -> TriageResult:
     facts = subject["alert"]
     limits = runtime.task_limits()
@@ -148,7 +165,7 @@ def _triage(
                 actor=actor,
                 data={"where": "alert", "markers": markers},
             )
-        result, fell_back = _run_loop(runtime, task, alert_text, facts)
+        result, fell_back = _run_loop(runtime, task, alert_text, facts, detection)
         triage = _assemble(task, result, fell_back, markers)
         task.summary = f"{triage.verdict}/{triage.severity}: {triage.summary}"[:500]
         if finish is not None:
@@ -157,12 +174,17 @@ def _triage(
 
 
 def _run_loop(
-    runtime: Runtime, task: TaskHandle, alert_text: str, facts: Mapping[str, Any]
+    runtime: Runtime,
+    task: TaskHandle,
+    alert_text: str,
+    facts: Mapping[str, Any],
+    detection: str | None = None,
 ) -> tuple[AgentResult, str | None]:
     prompts_dir = runtime.settings.prompts_dir
-    triage_prompt = load_prompt("triage", prompts_dir).render_with_data(
-        [DataBlock("alert", alert_text, "text")]
-    )
+    blocks = [DataBlock("alert", alert_text, "text")]
+    if detection is not None:  # last, so no alert text can follow and pose as it
+        blocks.append(DataBlock(BLOCK_LABEL, detection, "json"))
+    triage_prompt = load_prompt("triage", prompts_dir).render_with_data(blocks)
     user_text = triage_prompt.text
     evidence = {"alert": dict(facts)}
 
