@@ -111,3 +111,12 @@ def test_balanced_accuracy_with_one_class_is_that_class_rate() -> None:
     matrix.add(label=True, verdict="needs-info")
     assert matrix.balanced_accuracy == 0.5 and matrix.precision == 1.0
     assert matrix.specificity is None
+
+
+def test_fail_under_gates_on_the_overall_balanced_accuracy(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = labelled_file(workdir)
+    assert main(["eval", str(path), "--offline", "--quiet", "--fail-under", "0.8"]) == 0
+    assert main(["eval", str(path), "--offline", "--quiet", "--fail-under", "0.9"]) == 1
+    assert "is below 0.9" in capsys.readouterr().err

@@ -41,6 +41,12 @@ def register(commands: Subparsers) -> None:
         "--platform-field", default=defaults.platform, help="field naming the platform"
     )
     cmd.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    cmd.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="X",
+        help="exit 1 when the overall balanced accuracy is below X (a CI gate)",
+    )
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -58,7 +64,15 @@ def run_eval(args: argparse.Namespace) -> int:
         print(json.dumps(_as_json(run, labelled.problems, labelled.unlabelled), indent=2))
     else:
         _print_report(run, labelled.problems, labelled.unlabelled)
-    return 0
+    return _gate(run, args.fail_under)
+
+
+def _gate(run: EvalRun, floor: float | None) -> int:
+    score = run.board.overall.balanced_accuracy
+    if floor is None or (score is not None and score >= floor):
+        return 0
+    print(f"socbot eval: balanced accuracy {score} is below {floor}", file=sys.stderr)
+    return 1
 
 
 def _progress(done: int, total: int, event: LabelledEvent, verdict: str) -> None:
