@@ -15,6 +15,7 @@ from bot.commands import (
     credentials_cmd,
     db_cmd,
     demo_cmd,
+    detection_cmd,
     digest_cmd,
     eval_cmd,
     lab_cmd,
@@ -44,6 +45,7 @@ MODULES = (
     db_cmd,
     digest_cmd,
     eval_cmd,
+    detection_cmd,
 )
 
 

@@ -120,3 +120,15 @@ def test_fail_under_gates_on_the_overall_balanced_accuracy(
     assert main(["eval", str(path), "--offline", "--quiet", "--fail-under", "0.8"]) == 0
     assert main(["eval", str(path), "--offline", "--quiet", "--fail-under", "0.9"]) == 1
     assert "is below 0.9" in capsys.readouterr().err
+
+
+def test_detection_check_lists_rules_and_names_a_bad_line(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["detection", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "rules ok (shipped only)" in out and "okta" in out
+    bad = workdir / "local.yaml"
+    bad.write_text("rules:\n  - id: local.x\n    severity: urgent\n", encoding="utf-8")
+    assert main(["detection", "check", str(bad)]) == 2
+    assert f"{bad}:3: " in capsys.readouterr().err
