@@ -2,8 +2,9 @@
 as a dotted path into the vendor's raw event.
 
 Lists fan out (a path through a list reaches every element), a key that itself holds dots is
-found whole, and a string holding JSON is decoded when the path goes on into it: SIEM exports
-often carry nested objects as JSON text.
+found whole, a key re-spelled in another letter case is still found, and a string holding
+JSON is decoded when the path goes on into it: SIEM exports often carry nested objects as
+JSON text.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def _walk(node: Any, path: str) -> Iterator[Any]:
     for key, rest in _splits(path):
         if key in node:
             yield from _walk(node[key], rest)
+            return
+    # Some pipelines re-spell keys in lower case (eventname, requestparameters …).
+    folded = {str(name).lower(): value for name, value in node.items()}
+    for key, rest in _splits(path):
+        if key.lower() in folded:
+            yield from _walk(folded[key.lower()], rest)
             return
 
 

@@ -121,3 +121,22 @@ def _rule(
         reference="",
         origin="test:1",
     )
+
+
+def test_guardduty_sample_findings_are_benign() -> None:
+    finding = {
+        "schemaVersion": "2.0",
+        "accountId": "111122223333",
+        "region": "us-east-1",
+        "id": "gd-1",
+        "type": "PrivilegeEscalation:IAMUser/AdministrativePermissions",
+        "severity": 8,
+        "createdAt": "2026-11-20T10:00:00Z",
+        "updatedAt": "2026-11-20T10:00:00Z",
+        "title": "Principal attempted to grant itself administrative permissions.",
+        "resource": {"resourceType": "AccessKey", "accessKeyDetails": {"userName": "ops"}},
+        "service": {"serviceName": "guardduty", "archived": False, "additionalInfo": {}},
+    }
+    assert detect(finding).verdict == "malicious"
+    finding["service"] = {"serviceName": "guardduty", "additionalInfo": {"sample": True}}
+    assert detect(finding).verdict == "benign"

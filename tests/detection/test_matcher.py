@@ -116,3 +116,9 @@ def test_a_selection_that_cannot_work_is_refused(
 ) -> None:
     with pytest.raises(SelectionError, match=complaint):
         compile_selection(selection)
+
+
+def test_a_key_re_spelled_in_lower_case_is_still_found() -> None:
+    assert values_at(
+        {}, {"requestparameters": {"policyarn": "x"}}, "requestParameters.policyArn"
+    ) == ["x"]
