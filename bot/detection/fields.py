@@ -76,6 +76,6 @@ def _decoded(node: Any) -> Any:
         if text[:1] in ("{", "["):
             try:
                 return json.loads(text)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 return node
     return node

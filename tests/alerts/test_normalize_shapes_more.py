@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.alerts.model import Identity
+import pytest
+
+from bot.alerts.model import AlertRejected, Identity
 from bot.alerts.normalize import normalize_event
 
 SHAPES = Path(__file__).resolve().parents[1] / "fixtures" / "shapes"
@@ -74,3 +76,12 @@ def test_a_caller_from_another_account_keeps_who_it_was() -> None:
     assert alert.actor.email == "alice@partner.test"
     assert alert.actor.name == "alice@partner.test in account 444455556666"
     assert alert.actor.provider_id == "AROAEXAMPLEROLE:alice@partner.test"
+
+
+def test_an_event_nested_too_deep_to_copy_is_refused_not_a_crash() -> None:
+    deep: Any = "leaf"
+    for _ in range(5_000):
+        deep = {"n": deep}
+    event = {"actor": {"email": "ann@example.test"}, "name": "login_failure", "type": "login"}
+    with pytest.raises(AlertRejected, match="unreadable event"):
+        normalize_event({**event, "extra": deep})
