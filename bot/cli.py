@@ -15,7 +15,9 @@ from bot.commands import (
     credentials_cmd,
     db_cmd,
     demo_cmd,
+    detection_cmd,
     digest_cmd,
+    eval_cmd,
     lab_cmd,
     policy_cmd,
     serve_cmd,
@@ -42,6 +44,8 @@ MODULES = (
     lab_cmd,
     db_cmd,
     digest_cmd,
+    eval_cmd,
+    detection_cmd,
 )
 
 

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite file in the working directory by default.",
     )
     policy_path: Path = Field(default=Path("policy.yaml"), validation_alias="SOCBOT_POLICY")
+    detection_rules: Path | None = Field(
+        default=None,
+        validation_alias="SOCBOT_DETECTION_RULES",
+        description="admin YAML file of detection rules: adds to or overrides the shipped ones",
+    )
     prompts_dir: Path | None = Field(
         default=None,
         validation_alias="SOCBOT_PROMPTS_DIR",

@@ -3,9 +3,11 @@
 SocbotError
 ├── ConfigError              settings missing or malformed
 │   ├── MappingFileError     an alert mappings file refused (file, line, reason)
-│   └── EncodingUnavailable  a token encoding would have to be downloaded
+│   ├── EncodingUnavailable  a token encoding would have to be downloaded
+│   └── RulesError           a detection rules file refused (file, line, reason)
 ├── PolicyError              policy.yaml refused (file, line, reason)
 ├── MappingProblem           one node of an alert mappings file is wrong (its YAML path)
+├── SelectionError           a detection rule's field test that cannot work
 ├── ToolArgumentError        arguments outside the tool's schema or policy constraints
 ├── CredentialError          the broker could not issue, revoke or verify a credential
 ├── ApprovalError            an approval does not count (who, why)
@@ -49,6 +51,8 @@ __all__ = [
     "NotFound",
     "PolicyError",
     "ProviderError",
+    "RulesError",
+    "SelectionError",
     "SocbotError",
     "ToolArgumentError",
 ]
@@ -76,6 +80,14 @@ class EncodingUnavailable(ConfigError):
     """A token encoding is not available offline; loading it would reach the internet."""
 
 
+class RulesError(ConfigError):
+    """A detection rules file socbot refuses to load; `file` and `line` say where to look."""
+
+    def __init__(self, reason: str, *, file: str, line: int | None = None) -> None:
+        self.file, self.line, self.reason = file, line, reason
+        super().__init__(f"{file}{f':{line}' if line else ''}: {reason}")
+
+
 class PolicyError(SocbotError):
     """policy.yaml refused; `file` and `line` say where to look."""
 
@@ -94,6 +106,10 @@ class MappingProblem(SocbotError):
         self.path = path
         self.reason = reason
         super().__init__(reason)
+
+
+class SelectionError(SocbotError):
+    """A detection rule's selection key or value that cannot work; the loader adds file:line."""
 
 
 class ToolArgumentError(SocbotError):

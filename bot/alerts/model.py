@@ -26,15 +26,16 @@ class Identity(BaseModel):
     provider_id: str | None = None  # the vendor's own id (Okta user id, AWS principal id …)
     email: str | None = None
     arn: str | None = None
-    name: str | None = None  # display or login name when there is no email or ARN
+    login: str | None = None  # the sign-in name when it is not an email (jdoe, svc-sync)
+    name: str | None = None  # display name
 
     @property
     def label(self) -> str:
         """The best single spelling of who this is, for fingerprints and prompts."""
-        return self.email or self.arn or self.name or self.provider_id or "?"
+        return self.email or self.arn or self.login or self.name or self.provider_id or "?"
 
     def is_empty(self) -> bool:
-        return not (self.provider_id or self.email or self.arn or self.name)
+        return not (self.provider_id or self.email or self.arn or self.login or self.name)
 
 
 class Geo(BaseModel):

@@ -1,5 +1,6 @@
-"""Dedupe: one fingerprint per (source, event type, actor, target); a second alert with the
-same fingerprint whose event time is within the window of the first is a duplicate of it.
+"""Dedupe: one fingerprint per (source, event type, actor, target, vendor event id, outcome,
+source IP); a second alert with the same fingerprint whose event time is within the window
+of the first is a duplicate of it.
 
 The window is measured on the vendor's event time (occurred_at), not on arrival, so a file
 of last week's events replayed through `socbot alerts ingest` dedupes as it happened, and a
@@ -53,7 +54,10 @@ _COUNT_GROUP_DUPLICATE = (
 
 
 def fingerprint(alert: Alert) -> str:
-    return sha256_hex(canonical_json(list(alert.fingerprint_parts())))
+    """Who did what to whom, plus what tells two such events apart: the vendor's event id,
+    the outcome and the source address. A replay of one event matches on all of them."""
+    distinct = [alert.vendor_event_id or "", alert.outcome, alert.source_ip or ""]
+    return sha256_hex(canonical_json([*alert.fingerprint_parts(), *distinct]))
 
 
 def storm_key(alert: Alert) -> str:

@@ -63,6 +63,8 @@ def normalize_event(
         name = source or detect_source(event)
         with arrival_time(received_at or utcnow(), allowed=not require_event_time) as arrival:
             alert = _run_normalizer(name, event)
+        # Inside the guard: an event nested too deep to copy is refused, not a crash.
+        raw = (redactor or default_redactor()).redact(alert.raw)
     except AlertRejected:
         raise
     except ValidationError as exc:
@@ -70,7 +72,6 @@ def normalize_event(
     except UNEXPECTED_ON_ODD_INPUT as exc:
         # A normalizer bug on odd input must still come out as a typed rejection.
         raise AlertRejected(f"unreadable event ({type(exc).__name__})", source=name) from exc
-    raw = (redactor or default_redactor()).redact(alert.raw)
     return alert.model_copy(update={"raw": raw, "time_estimated": arrival.used})
 
 

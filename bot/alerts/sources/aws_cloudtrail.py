@@ -102,7 +102,7 @@ def _access_key(record: Any, action: str, actor: Identity | None) -> Identity | 
         return None
     owner = text(record, "requestparameters.username", "responseelements.accesskey.username")
     if owner is None and actor is not None:  # no UserName: the caller's own key
-        owner = actor.name
+        owner = actor.name or actor.login
     return identity_or_none(Identity(kind="access_key", provider_id=key_id, name=owner))
 
 

@@ -118,12 +118,17 @@ def identity(
     provider_id: str | None = None,
     email: str | None = None,
 ) -> Identity | None:
-    """An Identity, the login taken as email when it is one; None when nothing names it."""
+    """An Identity, the login taken as email when it is one, else as the name; a login that
+    is not an email beside a display name is kept as the login, not dropped for the display
+    name. None when nothing names it."""
     if login and looks_like_email(login) and not email:
-        email = login
+        email, login = login, None
     elif login and not name:
-        name = login
-    return identity_or_none(Identity(kind=kind, provider_id=provider_id, email=email, name=name))
+        name, login = login, None
+    elif login and login.lower() in {(v or "").lower() for v in (name, email, provider_id)}:
+        login = None
+    found = Identity(kind=kind, provider_id=provider_id, email=email, login=login, name=name)
+    return identity_or_none(found)
 
 
 def identity_or_none(identity: Identity) -> Identity | None:
@@ -195,7 +200,13 @@ def describe(
 
 def short_label(identity: Identity) -> str:
     """How describe() names someone: a login or email, else the last part of an ARN or id."""
-    label = identity.name or identity.email or _arn_tail(identity.arn) or identity.provider_id
+    label = (
+        identity.name
+        or identity.login
+        or identity.email
+        or _arn_tail(identity.arn)
+        or identity.provider_id
+    )
     return _cut(label or "?", MAX_LABEL)
 
 

@@ -22,7 +22,8 @@ from bot.alerts.triage.model_input import (
     group_text,
 )
 from bot.alerts.triage.verdict import ProposedAction, TriageResult, parse_verdict
-from bot.errors import AlertError
+from bot.detection.triage_block import BLOCK_LABEL, block_text, detections, engine_for
+from bot.errors import AlertError, AlertRejected
 from bot.executor.dispatch import ToolOutcome
 from bot.runtime import Runtime
 from bot.tasks.runner import TaskHandle
@@ -40,7 +41,19 @@ def triage_alert(
     """Triage a raw vendor event, compacted; no normalizer needed."""
     compact = compact_alert(alert)
     markers = injection_markers(strings_in(dict(alert)))
-    return _triage(runtime, compact.text, {"alert": compact.facts}, markers, actor)
+    detection = _raw_detection(runtime, alert)
+    return _triage(runtime, compact.text, {"alert": compact.facts}, markers, actor, None, detection)
+
+
+def _raw_detection(runtime: Runtime, event: Mapping[str, Any]) -> str:
+    """Rules read normalized alerts: an event no normalizer takes has no findings."""
+    from bot.alerts.intake.pipeline.normalize import normalize_event
+
+    try:
+        alert = normalize_event(event, redactor=runtime.redactor)
+    except AlertRejected:
+        return block_text([])
+    return block_text(detections(engine_for(runtime.settings.detection_rules), [alert]))
 
 
 def triage_group(
@@ -64,7 +77,9 @@ def triage_group(
         )
         return cited
 
-    return _triage(runtime, text, subject, _markers(group.alerts), actor, finish)
+    found = detections(engine_for(runtime.settings.detection_rules), group.alerts)
+    markers = _markers(group.alerts)
+    return _triage(runtime, text, subject, markers, actor, finish, block_text(found))
 
 
 def triage_result_data(group: TriageGroup, result: TriageResult) -> dict[str, Any]:
@@ -108,6 +123,7 @@ def _triage(
     markers: list[str],
     actor: str,
     finish: Callable[[TaskHandle, TriageResult], TriageResult] | None = None,
+    detection: str | None = None,
 ) -> TriageResult:
     facts = subject["alert"]
     limits = runtime.task_limits()
@@ -119,7 +135,7 @@ def _triage(
                 actor=actor,
                 data={"where": "alert", "markers": markers},
             )
-        run = _run_loop(runtime, task, alert_text, facts)
+        run = _run_loop(runtime, task, alert_text, facts, detection)
         triage = _assemble(task, run.result, run.fell_back_because, markers)
         task.summary = f"{triage.verdict}/{triage.severity}: {triage.summary}"[:500]
         if finish is not None:
@@ -128,11 +144,16 @@ def _triage(
 
 
 def _run_loop(
-    runtime: Runtime, task: TaskHandle, alert_text: str, facts: Mapping[str, Any]
+    runtime: Runtime,
+    task: TaskHandle,
+    alert_text: str,
+    facts: Mapping[str, Any],
+    detection: str | None = None,
 ) -> AgentRun:
-    prompt = load_prompt("triage", runtime.settings.prompts_dir).render_with_data(
-        [DataBlock("alert", alert_text, "text")]
-    )
+    blocks = [DataBlock("alert", alert_text, "text")]
+    if detection is not None:  # last, so no alert text can follow and pose as it
+        blocks.append(DataBlock(BLOCK_LABEL, detection, "json"))
+    prompt = load_prompt("triage", runtime.settings.prompts_dir).render_with_data(blocks)
     request = AgentRequest(prompt.text, prompt, {"alert": dict(facts)})
     return run_agent(runtime.agent_parts(), task, request)
 
