@@ -27,6 +27,7 @@ class EventKind(StrEnum):
     TASK_END = "task.end"
     PROMPT = "prompt"
     MODEL_OUTPUT = "model.output"
+    MODEL_WARNING = "model.warning"
     TOOL_CALL = "tool.call"
     TOOL_RESULT = "tool.result"
     POLICY_DECISION = "policy.decision"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,15 @@ def profile_for(model: str, context_window: int | None = None) -> ModelProfile:
         if re.match(pattern, name):
             return ModelProfile(name, context_window or window, reasoning)
     if context_window is None:
-        log.warning(
-            "model %r is not a known family: assuming a %d-token context window; "
-            "set SOCBOT_MODEL_CONTEXT_WINDOW to its real size",
-            model,
-            UNKNOWN_CONTEXT_WINDOW,
-        )
+        _warn_unknown(model)
     return ModelProfile(name, context_window or UNKNOWN_CONTEXT_WINDOW, known=False)
+
+
+@lru_cache(maxsize=32)
+def _warn_unknown(model: str) -> None:
+    log.warning(
+        "model %r is not a known family: assuming a %d-token context window; "
+        "set SOCBOT_MODEL_CONTEXT_WINDOW to its real size",
+        model,
+        UNKNOWN_CONTEXT_WINDOW,
+    )

@@ -7,17 +7,18 @@ the alert fields it rests on. `triage_alert` takes a raw vendor event as a mappi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
+from bot.agent.final_answer import FinalAnswer
 from bot.agent.injection import injection_markers, strings_in
 from bot.agent.loop import AgentLoop, AgentResult
 from bot.agent.prompts import DataBlock, load_prompt
 from bot.alerts.compact import compact_alert
 from bot.alerts.triage_input import annotate_evidence, cite_alert_fields, group_facts, group_text
+from bot.alerts.triage_verdict import VERDICT_FORMAT, read_verdict, verdict_problem
 from bot.clock import utcnow
 from bot.errors import AlertError, ModelError
 from bot.executor import ToolOutcome
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from bot.alerts.publish import TriageGroup
 
 MAX_AUDITED_IDS = 1_000  # alert ids in one audit row; a storm's count is there too
+MAX_UNREAD_SUMMARY_CHARS = 500
 Verdict = Literal["benign", "suspicious", "malicious", "needs-info"]
 Severity = Literal["low", "medium", "high", "critical"]
 
@@ -61,6 +63,8 @@ class TriageResult(ModelVerdict):
     fell_back_because: str | None = None
     injection_suspect: list[str] = Field(default_factory=list)
     alert_fields: list[str] = Field(default_factory=list)  # normalized fields the evidence cites
+    verdict_problem: str | None = None  # set: the model's verdict could not be read, and why
+    model_warnings: list[str] = Field(default_factory=list)
 
 
 def triage_alert(
@@ -108,6 +112,8 @@ def triage_result_data(group: TriageGroup, result: TriageResult) -> dict[str, An
         "confidence": result.confidence,
         "engine": result.engine,
         "fell_back": result.fell_back_because is not None,
+        "verdict_problem": result.verdict_problem,
+        "model_warnings": result.model_warnings,
         "actions_requested": [
             a.request_id for a in result.actions if a.status == "awaiting_approval" and a.request_id
         ],
@@ -169,6 +175,9 @@ def _run_loop(
     # One result across both engines: what the model parked before failing stays on record.
     result = AgentResult(engine="", final_text="")
 
+    structured = VERDICT_FORMAT if runtime.settings.model_structured_output else None
+    final = FinalAnswer(response_format=structured, problem=verdict_problem)
+
     def run_with(model: Any) -> AgentResult:
         system = load_prompt("system", prompts_dir).render(
             engine=model.engine, date=utcnow().date().isoformat()
@@ -183,6 +192,7 @@ def _run_loop(
             user_template=triage_prompt,
             evidence=evidence,
             into=result,
+            final=final,
         )
 
     try:
@@ -200,39 +210,31 @@ def _run_loop(
 
 
 def parse_verdict(text: str) -> ModelVerdict:
-    """The last JSON object in the model's answer; a plain-text answer becomes needs-info."""
-    for candidate in reversed(_json_objects(text)):
-        try:
-            return ModelVerdict.model_validate(candidate)
-        except ValidationError:
-            continue
-    return ModelVerdict(summary=text.strip()[:500] or "The model gave no answer.")
+    """The verdict the answer holds, read strictly; an answer without one becomes needs-info
+    with no confidence (callers that show results use read_verdict and flag the problem)."""
+    verdict, _ = read_verdict(text)
+    if verdict is not None:
+        return ModelVerdict.model_validate(verdict.model_dump())
+    return _unread(text)
 
 
-def _json_objects(text: str) -> list[dict[str, Any]]:
-    """Every top-level JSON object in text, in order. Braces in the prose around them (an
-    inline snippet, an alert field quoted back) must not hide the verdict block."""
-    decoder = json.JSONDecoder()
-    found: list[dict[str, Any]] = []
-    start = text.find("{")
-    while start != -1:
-        try:
-            value, end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            end = start + 1
-        else:
-            if isinstance(value, dict):
-                found.append(value)
-        start = text.find("{", end)
-    return found
+def _unread(text: str) -> ModelVerdict:
+    """Placeholders around the raw answer; the result's verdict_problem says why."""
+    summary = text.strip()[:MAX_UNREAD_SUMMARY_CHARS] or "The model gave no answer."
+    return ModelVerdict(confidence=0.0, summary=summary)
 
 
 def _assemble(
     task: TaskHandle, result: AgentResult, fell_back: str | None, markers: list[str]
 ) -> TriageResult:
-    verdict = parse_verdict(result.final_text)
+    # A reply the loop found unusable (cut off at the output cap) is never read as a verdict.
+    unusable = result.unusable is not None
+    verdict = _unread(result.final_text) if unusable else parse_verdict(result.final_text)
+    problem = result.unusable or verdict_problem(result.final_text)
     return TriageResult(
         **verdict.model_dump(),
+        verdict_problem=None if result.stopped_by else problem,
+        model_warnings=list(result.warnings),
         task_id=task.id,
         engine=result.engine,
         investigated=[o.tool for o in result.outcomes if o.status == "ok"],
