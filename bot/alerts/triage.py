@@ -17,6 +17,7 @@ from bot.agent.injection import injection_markers, strings_in
 from bot.agent.loop import AgentLoop, AgentResult
 from bot.agent.prompts import DataBlock, load_prompt
 from bot.alerts.compact import compact_alert
+from bot.alerts.triage_abandon import withdraw_unposted
 from bot.alerts.triage_input import annotate_evidence, cite_alert_fields, group_facts, group_text
 from bot.alerts.triage_verdict import VERDICT_FORMAT, read_verdict, verdict_problem
 from bot.clock import utcnow
@@ -154,11 +155,16 @@ def _triage(
                 actor=actor,
                 data={"where": "alert", "markers": markers},
             )
-        result, fell_back = _run_loop(runtime, task, alert_text, facts)
-        triage = _assemble(task, result, fell_back, markers)
-        task.summary = f"{triage.verdict}/{triage.severity}: {triage.summary}"[:500]
-        if finish is not None:
-            triage = finish(task, triage)
+        try:
+            result, fell_back = _run_loop(runtime, task, alert_text, facts)
+            triage = _assemble(task, result, fell_back, markers)
+            task.summary = f"{triage.verdict}/{triage.severity}: {triage.summary}"[:500]
+            if finish is not None:
+                triage = finish(task, triage)
+        except Exception as exc:
+            reason = f"the triage that proposed it failed ({type(exc).__name__}) before its post"
+            withdraw_unposted(runtime.engine, runtime.audit, task.id, reason)
+            raise
     return triage
 
 
