@@ -93,3 +93,85 @@ def request_body(server: FakeOpenAIServer, index: int = -1) -> dict[str, Any]:
     body = server.requests[index].body
     assert isinstance(body, dict)
     return body
+
+
+class AzureOpenAIServer(StrictOpenAIServer):
+    """Azure OpenAI's data plane: /openai/deployments/<name>/chat/completions?api-version=…,
+    authorized by an `api-key` header or an Entra `Authorization: Bearer` token, with the
+    error bodies Azure sends. Tokens in `expired` are refused as Azure refuses stale ones."""
+
+    def __init__(
+        self,
+        *,
+        deployment: str,
+        api_versions: Iterable[str] = ("2024-10-21",),
+        api_keys: Iterable[str] = (),
+        tokens: Iterable[str] = (),
+        model: str = "gpt-4o-mini",
+        refuses: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(model=model, refuses=refuses, requires_cap=True)
+        self.deployment = deployment
+        self.api_versions = set(api_versions)
+        self.api_keys = set(api_keys)
+        self.tokens = set(tokens)
+        self.expired: set[str] = set()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def handle(self, request: RecordedRequest) -> _Exchange:
+        refusal = self._azure_refusal(request)
+        if refusal is not None:
+            with self._lock:
+                self.requests.append(request)
+            return _azure_error(*refusal)
+        rewritten = _as_openai_path(request)
+        exchange = super().handle(rewritten)
+        with self._lock:  # tests read the request as the client sent it
+            self.requests[self.requests.index(rewritten)] = request
+        return exchange
+
+    def _azure_refusal(self, request: RecordedRequest) -> tuple[int, str, str] | None:
+        path, _, query = request.path.partition("?")
+        params = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+        if params.get("api-version") not in self.api_versions:
+            return 404, "404", "Resource not found"
+        if self._credential(request.headers) is None:
+            return (
+                401,
+                "401",
+                (
+                    "Access denied due to invalid subscription key or wrong API endpoint. "
+                    "Make sure to provide a valid key for an active subscription and use a "
+                    "correct regional API endpoint for your resource."
+                ),
+            )
+        if path != f"/openai/deployments/{self.deployment}/chat/completions":
+            return (
+                404,
+                "DeploymentNotFound",
+                ("The API deployment for this resource does not exist."),
+            )
+        return None
+
+    def _credential(self, headers: Mapping[str, str]) -> str | None:
+        key = headers.get("api-key")
+        if key is not None:
+            return key if key in self.api_keys else None
+        scheme, _, token = (headers.get("authorization") or "").partition(" ")
+        if scheme.lower() == "bearer" and token in self.tokens - self.expired:
+            return token
+        return None
+
+
+def _as_openai_path(request: RecordedRequest) -> RecordedRequest:
+    return RecordedRequest(
+        request.method, "/v1/chat/completions", request.headers, request.raw_body, request.body
+    )
+
+
+def _azure_error(status: int, code: str, message: str) -> _Exchange:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    return _Exchange(status, body, {"content-type": "application/json"})

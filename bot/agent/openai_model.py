@@ -41,6 +41,8 @@ class OpenAIChatModel:
         context_window: int | None = None,
         client: openai.OpenAI | None = None,
         engine: str | None = None,
+        family: str | None = None,
+        key_setting: str = "OPENAI_API_KEY",
     ) -> None:
         if not api_key and client is None:
             raise ConfigError("OPENAI_API_KEY is empty: set it, or run the offline engine")
@@ -49,7 +51,9 @@ class OpenAIChatModel:
         self.timeout = timeout
         self.max_retries = max_retries
         self.temperature = temperature
-        self.profile = profile_for(model, context_window)
+        self.key_setting = key_setting
+        # An Azure deployment's name says nothing of its model: `family` does.
+        self.profile = profile_for(family or model, context_window)
         self.context_window = self.profile.context_window
         self.max_output_tokens = max_tokens
         self.shape = RequestShape(
@@ -183,7 +187,7 @@ class OpenAIChatModel:
         detail = _detail_of(err) or None
         if status == 401:
             # The server's own text may echo part of the key, so it is left out.
-            return f"{where} refused the API key (401): check OPENAI_API_KEY"
+            return f"{where} refused the credential (401): check {self.key_setting}"
         if status == 403:
             return f"{where} refused access to model {self.model!r} (403): check the key's project"
         if status == 404:
@@ -241,7 +245,11 @@ def _usage_from(usage: Any) -> Usage:
 
 
 def from_settings(settings: Settings) -> OpenAIChatModel:
-    """The OpenAI engine as configured; ConfigError when no API key is set."""
+    """The OpenAI (or Azure OpenAI) engine as configured; ConfigError when no key is set."""
+    if settings.uses_azure:
+        from bot.agent.azure_model import azure_from_settings
+
+        return azure_from_settings(settings)
     if settings.openai_api_key is None:
         raise ConfigError("OPENAI_API_KEY is not set: set it, or run the offline engine")
     return OpenAIChatModel(
