@@ -277,3 +277,26 @@ def test_a_refusal_is_shown_with_its_reason(make_runtime: MakeRuntime) -> None:
     assert result.engine == "offline" and result.fell_back_because
     assert "declined to answer: I can't help with investigating" in result.fell_back_because
     assert "unreachable" not in render_triage(result)
+
+
+def test_deeply_nested_tool_arguments_are_denied_not_raised(make_runtime: MakeRuntime) -> None:
+    deep = '{"identity": ' + "[" * 5_000 + "]" * 5_000 + "}"
+    also_deep = '{"identity": ' + "[" * 100 + "]" * 100 + "}"  # within the decoder, over ours
+    with StrictOpenAIServer() as server:
+        server.add(
+            ScriptedReply(
+                tool_calls=(
+                    ScriptedToolCall("get_identity", deep),
+                    ScriptedToolCall("list_sessions", also_deep),
+                )
+            ),
+            ScriptedReply(content=json.dumps(VERDICT)),
+        )
+        runtime = runtime_for(make_runtime, server)
+
+        result = triage_alert(runtime, ALERT, actor="alert:test")
+
+    denied = {a.tool: a.detail["reason"] for a in result.actions}
+    assert "nested too deeply" in denied["get_identity"]
+    assert "nested deeper than" in denied["list_sessions"]
+    assert result.verdict == "malicious"
