@@ -199,15 +199,23 @@ def test_tool_calls_written_as_text_are_reported(make_runtime: MakeRuntime) -> N
     assert "model server problem" in render_triage(result)
 
 
-def test_a_prompt_count_smaller_than_the_tools_is_reported(make_runtime: MakeRuntime) -> None:
+def test_a_prompt_count_without_the_tools_is_reported(make_runtime: MakeRuntime) -> None:
+    verdict = json.dumps(VERDICT)
     with StrictOpenAIServer() as server:
-        server.add(ScriptedReply(content=json.dumps(VERDICT), prompt_tokens=600))
         runtime = runtime_for(make_runtime, server)
+        server.add(ScriptedReply(content=verdict))  # the stand-in counts messages and tools
+        first = triage_alert(runtime, ALERT, actor="alert:test")
+        sent = runtime.counter.count_messages(server.requests[0].messages)
+        # The same request from a server that counts the messages but not the tools, then
+        # from one whose count leaves out a cached prefix (which says nothing about tools).
+        server.add(ScriptedReply(content=verdict, prompt_tokens=sent + 20))
+        dropped = triage_alert(runtime, ALERT, actor="alert:test")
+        server.add(ScriptedReply(content=verdict, prompt_tokens=sent // 3))
+        cached = triage_alert(runtime, ALERT, actor="alert:test")
 
-        result = triage_alert(runtime, ALERT, actor="alert:test")
-
-    assert result.verdict == "malicious"
-    assert result.model_warnings and "drops the tools" in result.model_warnings[0]
+    assert first.model_warnings == [] and cached.model_warnings == []
+    assert dropped.verdict == "malicious"
+    assert dropped.model_warnings and "drops the tools" in dropped.model_warnings[0]
 
 
 # -- items 3 and 6: tokens counted here, time bounded per call ----------------------------------

@@ -121,7 +121,7 @@ class AgentLoop:
             charge = budget.charged_tokens(self._counter, sent, reply) if remote else None
             task.charge_tokens(reply.usage.total_tokens if charge is None else charge)
             task.check_time()  # a reply that arrives after the deadline does not count
-            self._check_reply(task, reply, result, specs, tools_cost)
+            self._check_reply(task, reply, result, specs, tools_cost, sent)
             if reply.finish_reason == "length":
                 if "length" in retried:
                     result.final_text = reply.content or ""
@@ -170,13 +170,14 @@ class AgentLoop:
         result: AgentResult,
         specs: list[dict[str, Any]],
         tools_cost: int,
+        sent: int,
     ) -> None:
         """A refusal ends the model's part; a server that cannot call tools is reported."""
         if reply.refusal:
             raise ModelError(f"the model declined to answer: {reply.refusal[:300]}")
         if reply.finish_reason == "content_filter":
             raise ModelError("the server's content filter stopped the model's answer")
-        problem = tools_unsupported(reply, specs, tools_cost)
+        problem = tools_unsupported(reply, specs, tools_cost, sent - tools_cost)
         if problem is None:
             return
         warning = f"{self._model.engine} cannot call tools here: {problem}"

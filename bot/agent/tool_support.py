@@ -20,12 +20,15 @@ _TEXT_CALL_MARKERS = re.compile(
     r"<start_function_call>|<\|start\|>assistant<\|channel\|>commentary to=",
     re.IGNORECASE,
 )
-# Below this share of the tool schemas' own size, the server cannot have sent them.
-_PROMPT_SHARE = 0.5
+# The server's prompt count is read as "the messages without the tools" only when it holds
+# at least this share of the messages (a count that leaves out a cached prefix is smaller,
+# and says nothing about tools) and less than this share of the tool schemas on top.
+_MESSAGES_SHARE = 0.8
+_TOOLS_SHARE = 0.5
 
 
 def tools_unsupported(
-    reply: ModelReply, specs: Sequence[dict[str, Any]], tools_tokens: int
+    reply: ModelReply, specs: Sequence[dict[str, Any]], tools_tokens: int, messages_tokens: int
 ) -> str | None:
     """Why this reply shows the server never passes tools to the model, or None."""
     if not specs or reply.tool_calls:
@@ -36,10 +39,12 @@ def tools_unsupported(
     if written:
         return f"the model wrote a tool call as text ({written}) instead of making it"
     reported = reply.usage.prompt_tokens
-    if 0 < reported < tools_tokens * _PROMPT_SHARE:
+    whole_messages = tools_tokens > 0 and reported >= messages_tokens * _MESSAGES_SHARE
+    if whole_messages and reported < messages_tokens + tools_tokens * _TOOLS_SHARE:
         return (
-            f"the server counted {reported} prompt tokens, fewer than the tool schemas alone "
-            f"(about {tools_tokens}): it drops the tools before the model sees them"
+            f"the server counted {reported} prompt tokens, about the messages alone "
+            f"({messages_tokens}) without the tool schemas (about {tools_tokens}): "
+            "it drops the tools before the model sees them"
         )
     return None
 
