@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -150,6 +150,14 @@ class Settings(BaseSettings):
     )
 
     log_level: str = Field(default="INFO", validation_alias="SOCBOT_LOG_LEVEL")
+
+    @field_validator("model_temperature", "model_top_p", mode="before")
+    @classmethod
+    def _unset_sampling(cls, value: object) -> object:
+        # SOCBOT_MODEL_TEMPERATURE= (empty) or "none" leaves the setting out of requests.
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "unset"):
+            return None
+        return value
 
     @property
     def uses_offline_engine(self) -> bool:

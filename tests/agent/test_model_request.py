@@ -140,3 +140,12 @@ def test_known_families_have_a_context_window_and_the_setting_wins() -> None:
     assert profile_for("gpt-4o", context_window=16_000).context_window == 16_000
     unknown = profile_for("some-local-gguf")
     assert (unknown.context_window, unknown.known) == (UNKNOWN_CONTEXT_WINDOW, False)
+
+
+@pytest.mark.parametrize("unset", ["", "none"])
+def test_a_sampling_setting_can_be_left_out(server: StrictOpenAIServer, unset: str) -> None:
+    server.add(ScriptedReply(content="ok"))
+
+    from_settings(settings_for(server, SOCBOT_MODEL_TEMPERATURE=unset)).complete(MESSAGES, [])
+
+    assert "temperature" not in request_body(server)
