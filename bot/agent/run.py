@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.agent.final_answer import FinalAnswer
 from bot.agent.loop import AgentLoop, AgentResult
 from bot.agent.model import ChatModel
 from bot.agent.offline import OfflineEngine
@@ -43,6 +44,7 @@ class AgentRequest:
     user_template: RenderedPrompt
     evidence: Mapping[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
+    final: FinalAnswer | None = None  # how the final answer is asked for and checked
 
 
 @dataclass(frozen=True)
@@ -86,4 +88,5 @@ def _run_with(
         history=request.history or None,
         evidence=request.evidence,
         into=result,
+        final=request.final,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -134,8 +135,9 @@ class TokenCounter:
 
         Kept: the leading system messages, the first user message (the task) unless told
         otherwise, and the newest turns. An assistant message with tool_calls stays with its
-        tool results. A note says how many messages were left out. The newest turn is always
-        kept, so the result exceeds the budget only when the kept messages alone do.
+        tool results. A note in a user message says how many messages were left out. The
+        newest turn is always kept, so the result exceeds the budget only when the kept
+        messages alone do.
         """
         if self.count_messages(messages) <= budget:
             return list(messages)
@@ -150,8 +152,8 @@ class TokenCounter:
             kept.insert(0, turn)
             room -= cost
         omitted = len(messages) - pinned_count - sum(len(turn) for turn in kept)
-        notes = [_omission_note(omitted)] if omitted else []
-        return pinned + notes + [message for turn in kept for message in turn]
+        kept_messages = [message for turn in kept for message in turn]
+        return _with_note(pinned, kept_messages, omitted) if omitted else pinned + kept_messages
 
     def compact_json(self, value: Any, max_tokens: int) -> str:
         """Compact JSON for the model: no nulls or empties, long strings and lists shortened.
@@ -228,8 +230,39 @@ def _turns(messages: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return turns
 
 
+_EARLIER_NOTE = re.compile(r"\n\n\[(\d+) earlier messages omitted to fit the token budget\]$")
+
+
 def _omission_note(count: int) -> dict[str, Any]:
-    return {
-        "role": "system",
-        "content": f"[{count} earlier messages omitted to fit the token budget]",
-    }
+    return {"role": "user", "content": _omission_text(count)}
+
+
+def _omission_text(count: int) -> str:
+    return f"[{count} earlier messages omitted to fit the token budget]"
+
+
+def _with_note(
+    pinned: list[dict[str, Any]], kept: list[dict[str, Any]], omitted: int
+) -> list[dict[str, Any]]:
+    """pinned + kept, saying that `omitted` messages between them were left out.
+
+    Strict chat templates refuse a system message after the start and two user messages in
+    a row, so the note joins the user message next to the gap when there is one, and is a
+    user message of its own only between a system prompt and an assistant turn.
+    """
+    texts = [""]
+    if pinned and _is_user_text(pinned[-1]):
+        # A note from an earlier trim is folded into this one, not stacked beside it.
+        earlier = _EARLIER_NOTE.search(pinned[-1]["content"])
+        omitted += int(earlier.group(1)) if earlier else 0
+        texts.insert(0, _EARLIER_NOTE.sub("", pinned[-1]["content"]))
+        pinned = pinned[:-1]
+    texts[-1] = _omission_text(omitted)
+    if kept and _is_user_text(kept[0]):
+        texts.append(kept[0]["content"])
+        kept = kept[1:]
+    return [*pinned, {"role": "user", "content": "\n\n".join(texts)}, *kept]
+
+
+def _is_user_text(message: dict[str, Any]) -> bool:
+    return message.get("role") == "user" and isinstance(message.get("content"), str)

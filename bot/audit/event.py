@@ -27,6 +27,7 @@ class EventKind(StrEnum):
     TASK_END = "task.end"
     PROMPT = "prompt"
     MODEL_OUTPUT = "model.output"
+    MODEL_WARNING = "model.warning"
     TOOL_CALL = "tool.call"
     TOOL_RESULT = "tool.result"
     POLICY_DECISION = "policy.decision"
@@ -39,6 +40,7 @@ class EventKind(StrEnum):
     ACTION_APPROVED = "action.approved"
     ACTION_EXPIRED = "action.expired"
     ACTION_VOIDED = "action.voided"
+    ACTION_WITHDRAWN = "action.withdrawn"  # parked by a triage that failed before its post
     ACTION_EXECUTED = "action.executed"
     ACTION_FAILED = "action.failed"
     CREDENTIAL_ISSUED = "credential.issued"

@@ -107,9 +107,12 @@ def render_triage(result: TriageResult) -> str:
         f"   [engine: {result.engine}, task {result.task_id}]",
         f"  {result.summary}",
     ]
+    if result.verdict_problem:
+        lines.insert(0, f"WARNING: the model's verdict could not be read: {result.verdict_problem}")
+    lines.extend(f"  model server problem: {warning}" for warning in result.model_warnings)
     if result.fell_back_because:
         lines.append(
-            f"  note: the model was unreachable ({short(result.fell_back_because, 80)});"
+            f"  note: the model gave no usable answer ({short(result.fell_back_because, 200)});"
             " the offline engine answered instead"
         )
     if result.stopped_by:

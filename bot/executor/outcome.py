@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.agent.json_text import MAX_DEPTH, depth
 from bot.canonical import canonical_json
 from bot.errors import ToolArgumentError
 from tools.base import Tool, ToolArgs
@@ -38,6 +39,10 @@ def parse_arguments(tool: Tool, arguments: str | Mapping[str, Any]) -> ToolArgs:
             arguments = json.loads(arguments or "{}")
         except json.JSONDecodeError as exc:
             raise ToolArgumentError(f"arguments are not valid JSON ({exc.msg})") from exc
+        except RecursionError:  # nested beyond what the decoder can follow
+            raise ToolArgumentError("arguments are nested too deeply to read") from None
+        if depth(arguments) > MAX_DEPTH:
+            raise ToolArgumentError(f"arguments are nested deeper than {MAX_DEPTH} levels")
     if not isinstance(arguments, Mapping):
         raise ToolArgumentError("arguments must be a JSON object")
     try:

@@ -52,7 +52,7 @@ def test_model_sees_only_the_tools_the_policy_exposes(
     model = ScriptedModel(["Nothing to do."])
     runtime = make_runtime(model=model, policy_text=policy_text(drop))
     triage_alert(runtime, ALERT)
-    (request,) = model.requests
+    request = model.requests[0]  # the next one asks again for the verdict it did not give
     assert sorted(request.tool_names) == sorted(set(REGISTRY) - {dropped})
     assert request.tools == [REGISTRY[name].openai_spec() for name in request.tool_names]
 
@@ -81,8 +81,8 @@ def test_untrusted_alert_text_never_reaches_the_system_message(
     model = ScriptedModel([[call("get_identity", identity="p-maria-chen")], "Done."])
     runtime = make_runtime(model=model)
     triage_alert(runtime, ALERT)
-    assert len(model.requests) == 2
-    for request in model.requests:
+    assert len(model.requests) == 3  # "Done." holds no verdict: one repair turn
+    for request in model.requests[:2]:
         assert MARKER in request.texts("user")[-1], "the alert should reach the user message"
         assert request.texts("system") and not any(MARKER in t for t in request.texts("system"))
     (prompt,) = rows_of(audit_rows(runtime.engine), "prompt")
@@ -159,7 +159,12 @@ def test_history_trimming_keeps_tool_calls_with_their_results(
         [*turns, ModelTurn(content="Done.", prompt_tokens=1, completion_tokens=1)]
     )
     runtime = make_runtime(model=model)
-    limits = TaskLimits(model_turns=20, tool_calls=40, tokens=3_000, seconds=60)
+    tools_cost = runtime.counter.count_tools(
+        [tool.openai_spec() for tool in runtime.executor.visible_tools()]
+    )
+    # The model's context window, not the task's budget, is what forces the trimming here.
+    model.context_window = tools_cost + COMPLETION_RESERVE_TOKENS + 2_000  # type: ignore[attr-defined]
+    limits = TaskLimits(model_turns=20, tool_calls=40, tokens=500_000, seconds=60)
     system = load_prompt("system").render(engine=model.engine, date="2026-11-22")
     loop = AgentLoop(
         executor=runtime.executor, audit=runtime.audit, model=model, counter=runtime.counter
@@ -168,13 +173,14 @@ def test_history_trimming_keeps_tool_calls_with_their_results(
         result = loop.run(task, system=system, user_text="Whose sessions look odd?")
     assert result.stopped_by is None and result.final_text == "Done."
     trimmed = [r for r in model.requests if "earlier messages omitted" in json.dumps(r.messages)]
-    assert trimmed, "the budget was meant to force trimming"
-    budget = limits.tokens - COMPLETION_RESERVE_TOKENS
+    assert trimmed, "the context window was meant to force trimming"
     for request in model.requests:
         messages = request.messages
         assert messages[0]["content"] == system.text
-        assert messages[1]["content"] == "Whose sessions look odd?"
-        assert runtime.counter.count_messages(messages) <= budget
+        assert messages[1]["content"].startswith("Whose sessions look odd?")
+        sent = runtime.counter.count_messages(messages) + tools_cost
+        assert sent + COMPLETION_RESERVE_TOKENS <= model.context_window  # type: ignore[attr-defined]
+        assert [m["role"] for m in messages[1:]].count("system") == 0  # strict chat templates
         _history_checked(messages)
     last = model.requests[-1].messages
     assert [m["tool_call_id"] for m in last[-2:]] == [c.id for c in model.replies[-2].tool_calls]

@@ -194,7 +194,7 @@ def test_an_unreachable_model_gives_an_offline_answer_that_says_so(
     [reply] = [
         r for r in replies_in(slack_standin, ALERTS_CHANNEL, event["ts"]) if "Offline" in r["text"]
     ]
-    assert "the model could not be reached" in reply["text"]
+    assert "the model gave no usable answer (could not connect" in reply["text"]
     assert "offline rules engine answered" in reply["text"]
     [error] = audit_rows(served.runtime, "error")
     assert error["data"]["fallback"] == "offline"

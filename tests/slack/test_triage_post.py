@@ -204,7 +204,7 @@ def test_a_fallback_to_the_offline_engine_is_noted(
 
     [post] = top_level_posts(slack_standin, ALERTS_CHANNEL)
     shown = blocks_text(post)
-    assert "The model was unreachable (connection refused by api.example)" in shown
+    assert "The model gave no usable answer (connection refused by api.example)" in shown
     assert "offline rules engine triaged this" in shown and "`offline`" in shown
 
 

@@ -10,18 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from bot.agent.final_answer import FinalAnswer
 from bot.agent.injection import injection_markers, strings_in
 from bot.agent.loop import AgentResult
 from bot.agent.prompts import DataBlock, load_prompt
 from bot.agent.run import AgentRequest, AgentRun, run_agent
 from bot.alerts.compact.text import compact_alert
+from bot.alerts.triage.abandon import withdraw_unposted
 from bot.alerts.triage.model_input import (
     annotate_evidence,
     cite_alert_fields,
     group_facts,
     group_text,
 )
-from bot.alerts.triage.verdict import ProposedAction, TriageResult, parse_verdict
+from bot.alerts.triage.reading import VERDICT_FORMAT, verdict_problem
+from bot.alerts.triage.verdict import ProposedAction, TriageResult, parse_verdict, unread
 from bot.detection.triage_block import BLOCK_LABEL, block_text, detections, engine_for
 from bot.errors import AlertError, AlertRejected
 from bot.executor.dispatch import ToolOutcome
@@ -47,7 +50,7 @@ def triage_alert(
 
 def _raw_detection(runtime: Runtime, event: Mapping[str, Any]) -> str:
     """Rules read normalized alerts: an event no normalizer takes has no findings."""
-    from bot.alerts.intake.pipeline.normalize import normalize_event
+    from bot.alerts.intake.normalize import normalize_event
 
     try:
         alert = normalize_event(event, redactor=runtime.redactor)
@@ -94,6 +97,8 @@ def triage_result_data(group: TriageGroup, result: TriageResult) -> dict[str, An
         "confidence": result.confidence,
         "engine": result.engine,
         "fell_back": result.fell_back_because is not None,
+        "verdict_problem": result.verdict_problem,
+        "model_warnings": result.model_warnings,
         "actions_requested": [
             a.request_id for a in result.actions if a.status == "awaiting_approval" and a.request_id
         ],
@@ -135,11 +140,16 @@ def _triage(
                 actor=actor,
                 data={"where": "alert", "markers": markers},
             )
-        run = _run_loop(runtime, task, alert_text, facts, detection)
-        triage = _assemble(task, run.result, run.fell_back_because, markers)
-        task.summary = f"{triage.verdict}/{triage.severity}: {triage.summary}"[:500]
-        if finish is not None:
-            triage = finish(task, triage)
+        try:
+            run = _run_loop(runtime, task, alert_text, facts, detection)
+            triage = _assemble(task, run.result, run.fell_back_because, markers)
+            task.summary = f"{triage.verdict}/{triage.severity}: {triage.summary}"[:500]
+            if finish is not None:
+                triage = finish(task, triage)
+        except Exception as exc:
+            reason = f"the triage that proposed it failed ({type(exc).__name__}) before its post"
+            withdraw_unposted(runtime.engine, runtime.audit, task.id, reason)
+            raise
     return triage
 
 
@@ -154,16 +164,23 @@ def _run_loop(
     if detection is not None:  # last, so no alert text can follow and pose as it
         blocks.append(DataBlock(BLOCK_LABEL, detection, "json"))
     prompt = load_prompt("triage", runtime.settings.prompts_dir).render_with_data(blocks)
-    request = AgentRequest(prompt.text, prompt, {"alert": dict(facts)})
+    structured = VERDICT_FORMAT if runtime.settings.model_structured_output else None
+    final = FinalAnswer(response_format=structured, problem=verdict_problem)
+    request = AgentRequest(prompt.text, prompt, {"alert": dict(facts)}, final=final)
     return run_agent(runtime.agent_parts(), task, request)
 
 
 def _assemble(
     task: TaskHandle, result: AgentResult, fell_back: str | None, markers: list[str]
 ) -> TriageResult:
-    verdict = parse_verdict(result.final_text)
+    # A reply the loop found unusable (cut off at the output cap) is never read as a verdict.
+    unusable = result.unusable is not None
+    verdict = unread(result.final_text) if unusable else parse_verdict(result.final_text)
+    problem = result.unusable or verdict_problem(result.final_text)
     return TriageResult(
         **verdict.model_dump(),
+        verdict_problem=None if result.stopped_by else problem,
+        model_warnings=list(result.warnings),
         task_id=task.id,
         engine=result.engine,
         investigated=[o.tool for o in result.outcomes if o.status == "ok"],

@@ -3,13 +3,15 @@ socbot keeps, posts and audits around it."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
+
+from bot.alerts.triage.reading import read_verdict
 
 Verdict = Literal["benign", "suspicious", "malicious", "needs-info"]
 Severity = Literal["low", "medium", "high", "critical"]
+MAX_UNREAD_SUMMARY_CHARS = 500
 
 
 class ProposedAction(BaseModel):
@@ -40,31 +42,20 @@ class TriageResult(ModelVerdict):
     fell_back_because: str | None = None
     injection_suspect: list[str] = Field(default_factory=list)
     alert_fields: list[str] = Field(default_factory=list)  # normalized fields the evidence cites
+    verdict_problem: str | None = None  # set: the model's verdict could not be read, and why
+    model_warnings: list[str] = Field(default_factory=list)
 
 
 def parse_verdict(text: str) -> ModelVerdict:
-    """The last JSON object in the model's answer; a plain-text answer becomes needs-info."""
-    for candidate in reversed(_json_objects(text)):
-        try:
-            return ModelVerdict.model_validate(candidate)
-        except ValidationError:
-            continue
-    return ModelVerdict(summary=text.strip()[:500] or "The model gave no answer.")
+    """The verdict the answer holds, read strictly; an answer without one becomes needs-info
+    with no confidence (callers that show results use read_verdict and flag the problem)."""
+    verdict, _ = read_verdict(text)
+    if verdict is not None:
+        return ModelVerdict.model_validate(verdict.model_dump())
+    return unread(text)
 
 
-def _json_objects(text: str) -> list[dict[str, Any]]:
-    """Every top-level JSON object in text, in order. Braces in the prose around them (an
-    inline snippet, an alert field quoted back) must not hide the verdict block."""
-    decoder = json.JSONDecoder()
-    found: list[dict[str, Any]] = []
-    start = text.find("{")
-    while start != -1:
-        try:
-            value, end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            end = start + 1
-        else:
-            if isinstance(value, dict):
-                found.append(value)
-        start = text.find("{", end)
-    return found
+def unread(text: str) -> ModelVerdict:
+    """Placeholders around the raw answer; the result's verdict_problem says why."""
+    summary = text.strip()[:MAX_UNREAD_SUMMARY_CHARS] or "The model gave no answer."
+    return ModelVerdict(confidence=0.0, summary=summary)

@@ -35,7 +35,7 @@ EMPTY_QUESTION = (
     "“who else signed in from that IP?” or “should we revoke p-maria-chen's sessions?”"
 )
 FALLBACK_NOTE = (
-    ":electric_plug: *Offline answer*: the model could not be reached ({reason}), so "
+    ":electric_plug: *Offline answer*: the model gave no usable answer ({reason}), so "
     "socbot's offline rules engine answered. It runs fixed checks and does not follow the "
     "conversation."
 )
@@ -162,6 +162,11 @@ def reply_text(answer: AgentRun) -> str:
         parts.append(f"Below: {_count(drafts, 'draft')}, {_count(cards, 'approval card')}.")
     if result.stopped_by:
         parts.append(f":hourglass: I stopped early: this answer hit its {result.stopped_by} limit.")
+    if result.unusable:
+        parts.append(f":warning: This answer is incomplete: {mrkdwn(result.unusable, 300)}.")
+    parts.extend(
+        f":construction: *Model server problem*: {mrkdwn(w, 300)}" for w in result.warnings
+    )
     return "\n\n".join(parts)
 
 

@@ -15,6 +15,7 @@ from bot.alerts.triage.publish import TriageGroup
 from bot.alerts.triage.verdict import ProposedAction, TriageResult
 from bot.slack.approvals.proposals import refusal_line
 from bot.slack.blocks.escape import inline_code, mrkdwn
+from bot.slack.blocks.model_notes import UNREADABLE_HEADER, model_notes, unreadable_prefix
 
 DUPLICATES_BLOCK = "socbot_duplicates"
 FEEDBACK_BLOCK = "socbot_feedback"
@@ -51,9 +52,8 @@ def triage_blocks(group: TriageGroup, result: TriageResult) -> list[Block]:
 def fallback_text(group: TriageGroup, result: TriageResult) -> str:
     """The notification text: verdict, severity and the summary, escaped."""
     storm = f" (storm of {group.total} alerts)" if group.is_storm else ""
-    return f"Triage{storm}: {result.verdict}, {result.severity} severity. " + mrkdwn(
-        result.summary, 500
-    )
+    verdict = f"{unreadable_prefix(result)}{result.verdict}, {result.severity} severity. "
+    return f"Triage{storm}: {verdict}" + mrkdwn(result.summary, 500)
 
 
 def with_duplicates(blocks: list[Block], first_alert_id: str, count: int) -> list[Block]:
@@ -68,6 +68,8 @@ def with_duplicates(blocks: list[Block], first_alert_id: str, count: int) -> lis
 def _header(result: TriageResult) -> Block:
     emoji = VERDICT_EMOJI.get(result.verdict, ":white_circle:")
     text = f"{emoji} {result.verdict.capitalize()} · {result.severity} severity"
+    if result.verdict_problem:
+        text = UNREADABLE_HEADER
     return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
 
 
@@ -130,11 +132,7 @@ def _notes(group: TriageGroup, result: TriageResult) -> list[str]:
             f":cloud_with_lightning: *Storm*: {group.total} alerts alike, grouped into this one "
             "post and triaged together."
         )
-    if result.fell_back_because:
-        notes.append(
-            ":electric_plug: The model was unreachable "
-            f"({mrkdwn(result.fell_back_because, 200)}); the offline rules engine triaged this."
-        )
+    notes.extend(model_notes(result))
     if result.stopped_by:
         notes.append(f":hourglass: Stopped early: the task hit its {result.stopped_by} limit.")
     if result.injection_suspect:
