@@ -40,6 +40,31 @@ class Settings(BaseSettings):
     credential_backend: str = Field(default="lab", validation_alias="SOCBOT_CREDENTIAL_BACKEND")
     provider: str = Field(default="lab", validation_alias="SOCBOT_PROVIDER")
 
+    openbao_addr: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_OPENBAO_ADDR",
+        description="OpenBao URL; with it, per-call credentials and secrets can live there.",
+    )
+    openbao_token: SecretStr | None = Field(default=None, validation_alias="SOCBOT_OPENBAO_TOKEN")
+    openbao_role_id: str | None = Field(default=None, validation_alias="SOCBOT_OPENBAO_ROLE_ID")
+    openbao_secret_id: SecretStr | None = Field(
+        default=None, validation_alias="SOCBOT_OPENBAO_SECRET_ID"
+    )
+    openbao_approle_mount: str = Field(
+        default="approle", validation_alias="SOCBOT_OPENBAO_APPROLE_MOUNT"
+    )
+    openbao_token_role: str = Field(
+        default="socbot-call",
+        validation_alias="SOCBOT_OPENBAO_TOKEN_ROLE",
+        description="Token role per-call lease tokens are created against (docs/openbao.md).",
+    )
+    openbao_kv_mount: str = Field(default="secret", validation_alias="SOCBOT_OPENBAO_KV_MOUNT")
+    openbao_kv_path: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_OPENBAO_KV_PATH",
+        description="KV v2 path of providers' secrets; environment variables when unset.",
+    )
+
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(
         default=None, validation_alias="SLACK_SIGNING_SECRET"

@@ -14,7 +14,8 @@ from bot.agent.tokens import TokenCounter
 from bot.approvals import ApprovalBook, ApproverRule, UsergroupDirectory
 from bot.audit import AuditLog
 from bot.config import Settings
-from bot.credentials import CredentialBroker, LabCredentialBackend, SweepReport
+from bot.credential_backends import build_credential_backend
+from bot.credentials import CredentialBroker, SweepReport
 from bot.db import get_engine
 from bot.errors import ConfigError
 from bot.executor import Executor
@@ -69,12 +70,7 @@ class Runtime:
 
     @cached_property
     def broker(self) -> CredentialBroker:
-        if self.settings.credential_backend != "lab":
-            raise ConfigError(
-                f"credential backend {self.settings.credential_backend!r} is not available; "
-                "only 'lab' is built in"
-            )
-        backend = LabCredentialBackend(self.provider)
+        backend = build_credential_backend(self.settings, self.provider, self.engine)
         broker = CredentialBroker(self.engine, backend, self.audit, self.redactor)
         # Whatever a crashed process left live is revoked before this one issues anything.
         report = self.startup_sweep = broker.sweep()

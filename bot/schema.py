@@ -46,6 +46,7 @@ TABLE_MODULES = (
     "bot.slack.store",
     "bot.slack.conversation_store",
     "bot.digest.store",
+    "bot.openbao.leases",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # First key of pg_advisory_xact_lock(int4, int4); the second is the schema, so databases that
