@@ -19,6 +19,7 @@ from bot.credentials import CredentialBroker, SweepReport
 from bot.db import get_engine
 from bot.errors import ConfigError
 from bot.executor import Executor
+from bot.openbao.secrets import SecretSource, build_secret_source
 from bot.policy import PolicyStore, approvers_for
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
@@ -48,6 +49,11 @@ class Runtime:
     @cached_property
     def redactor(self) -> Redactor:
         return default_redactor()
+
+    @cached_property
+    def secrets(self) -> SecretSource:
+        """Providers' own secrets: OpenBao KV v2 when configured, the environment otherwise."""
+        return build_secret_source(self.settings, self.redactor)
 
     @cached_property
     def audit(self) -> AuditLog:

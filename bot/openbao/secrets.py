@@ -15,7 +15,9 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
+from bot.config import Settings
 from bot.errors import ConfigError
+from bot.redaction import MIN_SECRET_LENGTH, Redactor
 
 
 class SecretSource(Protocol):
@@ -79,3 +81,31 @@ class OpenBaoKVSecretSource:
                 "(check the path and that socbot-broker may read it)"
             ) from None
         return dict(answer["data"]["data"])
+
+
+class RedactingSecretSource:
+    """Registers every value it hands out with the redactor, so a provider's own secret is
+    masked wherever it might later appear (a tool result, an error, a log line)."""
+
+    def __init__(self, inner: SecretSource, redactor: Redactor) -> None:
+        self.name = inner.name
+        self._inner = inner
+        self._redactor = redactor
+
+    def get(self, key: str) -> SecretStr | None:
+        value = self._inner.get(key)
+        if value is not None and len(value.get_secret_value()) >= MIN_SECRET_LENGTH:
+            self._redactor.add_secret(value.get_secret_value(), "provider-secret")
+        return value
+
+
+def build_secret_source(settings: Settings, redactor: Redactor) -> SecretSource:
+    """OpenBao KV v2 when SOCBOT_OPENBAO_KV_PATH is set; the environment otherwise."""
+    if not settings.openbao_kv_path:
+        return RedactingSecretSource(EnvSecretSource(), redactor)
+    from bot.openbao.client import connect
+
+    kv = OpenBaoKVSecretSource(
+        connect(settings), mount=settings.openbao_kv_mount, path=settings.openbao_kv_path
+    )
+    return RedactingSecretSource(kv, redactor)
