@@ -133,6 +133,37 @@ class Settings(BaseSettings):
         description="USD per million (input, output) tokens, for the digest's cost estimate.",
     )
 
+    audit_key_file: Path | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_KEY_FILE",
+        description="Ed25519 key (PEM) outside the database: seals every audit row and signs "
+        "checkpoints of the chain's head. Create one with `socbot audit keygen`.",
+    )
+    audit_transit_key: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_TRANSIT_KEY",
+        description="OpenBao transit key that signs checkpoints instead of the key file.",
+    )
+    audit_transit_mount: str = Field(
+        default="transit", validation_alias="SOCBOT_AUDIT_TRANSIT_MOUNT"
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_CHECKPOINT_FILE",
+        description="JSON lines file every signed checkpoint is appended to.",
+    )
+    audit_checkpoint_syslog: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_CHECKPOINT_SYSLOG",
+        description="Syslog socket path or host:port that receives every checkpoint.",
+    )
+    audit_checkpoint_events: int = Field(
+        default=100, ge=1, validation_alias="SOCBOT_AUDIT_CHECKPOINT_EVENTS"
+    )
+    audit_checkpoint_minutes: float = Field(
+        default=5.0, gt=0, validation_alias="SOCBOT_AUDIT_CHECKPOINT_MINUTES"
+    )
+
     log_level: str = Field(default="INFO", validation_alias="SOCBOT_LOG_LEVEL")
 
     @property

@@ -13,6 +13,8 @@ from bot.agent.model import ChatModel
 from bot.agent.tokens import TokenCounter
 from bot.approvals import ApprovalBook, ApproverRule, UsergroupDirectory
 from bot.audit import AuditLog
+from bot.audit_health import require_append_only
+from bot.audit_tamper import TamperEvidence, build_tamper_evidence
 from bot.config import Settings
 from bot.credential_backends import build_credential_backend
 from bot.credentials import CredentialBroker, SweepReport
@@ -56,8 +58,21 @@ class Runtime:
         return build_secret_source(self.settings, self.redactor)
 
     @cached_property
+    def tamper(self) -> TamperEvidence | None:
+        return build_tamper_evidence(self.settings, self.engine)
+
+    @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.engine, self.redactor)
+        require_append_only(self.engine)
+        tamper = self.tamper
+        if tamper is None:
+            return AuditLog(self.engine, self.redactor)
+        return AuditLog(
+            self.engine,
+            self.redactor,
+            sealer=tamper.key.seal,
+            on_append=tamper.checkpointer.on_append,
+        )
 
     @cached_property
     def policies(self) -> PolicyStore:

@@ -47,6 +47,7 @@ TABLE_MODULES = (
     "bot.slack.conversation_store",
     "bot.digest.store",
     "bot.openbao.leases",
+    "bot.audit_checkpoints",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # First key of pg_advisory_xact_lock(int4, int4); the second is the schema, so databases that
