@@ -156,17 +156,25 @@ class Checkpointer:
         self.alarms = list(alarms or [])
         self._clock = clock
         self._started = clock()
+        self._retry_at_seq = 0
         self._last: Checkpoint | None = None
         self._loaded = False
 
     def on_append(self, seq: int) -> None:
         """AuditLog's hook: checkpoint when enough events or enough time have passed."""
+        if seq < self._retry_at_seq:
+            return
         last = self.last()
         last_seq, last_ts = (last.seq, last.ts) if last is not None else (0, self._started)
         if seq - last_seq >= self._every_events or (
             seq > last_seq and self._clock() - last_ts >= self._every
         ):
-            self.checkpoint()
+            try:
+                self.checkpoint()
+            except AuditIntegrityError:
+                # Alarmed already; check again after another batch, not on every append.
+                self._retry_at_seq = seq + self._every_events
+                raise
 
     def last(self) -> Checkpoint | None:
         if not self._loaded:

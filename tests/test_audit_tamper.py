@@ -147,7 +147,11 @@ def test_a_forged_insert_after_the_last_checkpoint_is_caught_at_the_next(
 
     write(log, 3)  # the 10th event is due a checkpoint, which refuses to sign the forgery
     assert [c.seq for c in published(tmp_path)] == [5]
-    assert alarms and f"seq {forged}" in alarms[0] and "not sealed" in alarms[0]
+    assert len(alarms) == 1 and f"seq {forged}" in alarms[0] and "not sealed" in alarms[0]
+    write(log, EVERY - 1)
+    assert len(alarms) == 1, "not raised again on every append"
+    write(log, 1)
+    assert len(alarms) == 2, "raised again a batch later"
     with pytest.raises(AuditIntegrityError, match=f"seq {forged}"):
         checkpointer.checkpoint()
     report = held(engine, key, tmp_path)
