@@ -20,8 +20,12 @@ def connect(settings: Settings) -> Any:
     addr = settings.openbao_addr
     if not addr:
         raise ConfigError("SOCBOT_OPENBAO_ADDR is not set, so OpenBao cannot be used")
-    client = hvac.Client(url=addr, timeout=10)
+    from bot.openbao.relogin import ReloginAdapter
+
+    client = hvac.Client(url=addr, token="", timeout=10, adapter=ReloginAdapter)
     method = _login(client, settings)
+    if method == "AppRole login":
+        client.adapter.relogin = lambda: _login(client, settings)
     try:
         client.auth.token.lookup_self()
     except Exception as exc:

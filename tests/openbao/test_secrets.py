@@ -3,6 +3,7 @@ environment by default; every value handed out is masked by the redactor from th
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -124,3 +125,31 @@ def test_a_wrong_approle_secret_is_refused_without_showing_it(
     with pytest.raises(ConfigError, match="AppRole login") as refused:
         runtime.secrets.get("AWS_SECRET_ACCESS_KEY")
     assert wrong not in str(refused.value)
+
+
+def test_an_expired_approle_token_is_replaced_by_logging_in_again(
+    make_runtime: MakeRuntime, bao: BaoServer
+) -> None:
+    role_id, secret_id = approle_credentials(bao)
+    bao.root().auth.approle.create_or_update_approle(
+        "socbot",
+        token_policies=[BROKER_POLICY],
+        token_no_default_policy=True,
+        token_ttl="2s",
+        token_max_ttl="2s",
+    )
+    path = f"socbot/short-{uuid.uuid4().hex[:8]}"
+    write_secret(bao, path, {"KEY": "value-after-expiry"})
+    runtime = make_runtime(
+        seed=False,
+        openbao_addr=bao.addr,
+        openbao_role_id=role_id,
+        openbao_secret_id=secret_id,
+        openbao_kv_path=path,
+    )
+    client = connect(runtime.settings)
+    first_token = client.token
+    time.sleep(3)  # socbot's token is gone now
+    source = OpenBaoKVSecretSource(client, mount="secret", path=path)
+    assert str(source.get("KEY").get_secret_value()) == "value-after-expiry"  # type: ignore[union-attr]
+    assert client.token != first_token
