@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -215,3 +216,21 @@ def test_no_openbao_or_credential_secret_reaches_logs_or_the_audit(
         assert secret not in stored
         assert secret not in repr(runtime.settings)
     assert BROKER_POLICY not in minted[0]
+
+
+def test_openbao_ends_a_lease_at_its_ttl_and_the_sweeper_closes_the_record(
+    make_runtime: MakeRuntime, bao: BaoServer
+) -> None:
+    runtime = openbao_runtime(make_runtime, bao)
+    with runtime.tasks.run("thread", "U0A", LIMITS) as task, ExitStack() as call:
+        credential = call.enter_context(runtime.broker.issue(task.id, "get_identity", READ, 1))
+        accessor = accessor_of(runtime, credential.credential_id)
+        deadline = time.monotonic() + 10
+        while held_in_openbao(bao, accessor) is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert held_in_openbao(bao, accessor) is None, "OpenBao kept a lease past its TTL"
+        report = runtime.broker.sweep()
+        assert [r.credential_id for r in report.revoked] == [credential.credential_id]
+        [record] = runtime.broker.credentials(task_id=task.id)
+        assert record.revoke_reason == "ttl passed" and record.revoke_verified
+        call.pop_all()
