@@ -157,6 +157,11 @@ class Settings(BaseSettings):
         validation_alias="SOCBOT_AUDIT_CHECKPOINT_SYSLOG",
         description="Syslog socket path or host:port that receives every checkpoint.",
     )
+    audit_checkpoint_channel: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_CHECKPOINT_CHANNEL",
+        description="Slack channel id every signed checkpoint is posted to.",
+    )
     audit_checkpoint_events: int = Field(
         default=100, ge=1, validation_alias="SOCBOT_AUDIT_CHECKPOINT_EVENTS"
     )
