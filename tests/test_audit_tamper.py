@@ -4,6 +4,7 @@ database administrator did even after recomputing the unkeyed chain."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,14 @@ from sqlalchemy.engine import Engine
 from tamper_attacks import forge_insert, rebuild_chain
 
 from bot.audit import AuditLog, verify
-from bot.audit_checkpoints import Checkpointer, JsonlSink, load_checkpoints, stored_checkpoints
+from bot.audit_checkpoints import (
+    Checkpoint,
+    Checkpointer,
+    JsonlSink,
+    SyslogSink,
+    load_checkpoints,
+    stored_checkpoints,
+)
 from bot.audit_keys import AuditKey
 from bot.audit_seals import verify_against_checkpoints
 from bot.clock import utcnow
@@ -204,3 +212,18 @@ def test_keygen_refuses_to_replace_a_key_and_load_explains_a_bad_file(tmp_path: 
         AuditKey.load(tmp_path / "bad.pem")
     with pytest.raises(ConfigError, match="socbot audit keygen"):
         AuditKey.load(tmp_path / "missing.pem")
+
+
+def test_checkpoints_reach_syslog(
+    engine: Engine, key: AuditKey, checkpointer: Checkpointer, tmp_path: Path
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as receiver:
+        receiver.bind(("127.0.0.1", 0))
+        receiver.settimeout(5)
+        host, port = receiver.getsockname()
+        checkpointer.sinks.append(SyslogSink(f"{host}:{port}"))
+        write(sealed_log(engine, key, checkpointer), EVERY)
+        datagram = receiver.recv(65536).decode()
+    assert "socbot-audit-checkpoint" in datagram
+    line = datagram.split("socbot-audit-checkpoint ", 1)[1].rstrip("\x00\n")
+    assert Checkpoint.from_json(line) == published(tmp_path)[0]
