@@ -47,6 +47,11 @@ def verify_with_checkpoints(args: argparse.Namespace) -> VerifyReport:
         raise ConfigError("--checkpoints needs the audit key: set SOCBOT_AUDIT_KEY_FILE")
     checkpoints, source = checkpoints_for_verify(runtime.settings, runtime.engine, args.checkpoints)
     print(f"checkpoints: {len(checkpoints)} from {source}")
+    if not checkpoints:
+        print(
+            "warning: no signed checkpoints to hold the chain to; only row seals are checked, "
+            "and a log rewritten with its seals cleared would pass"
+        )
     for problem in append_only_problems(runtime.engine):
         print(f"warning: {problem}")
     return verify_against_checkpoints(runtime.engine, tamper.key, tamper.signer, checkpoints)
