@@ -69,7 +69,11 @@ def test_verify_with_checkpoints_finds_what_plain_verify_cannot(
         return rows
 
     rebuild_chain(get_engine(db_url), rewrite_first_tool_result)
-    assert socbot("audit", "verify")[0] == 0  # the unkeyed chain was recomputed
+    monkeypatch.delenv("SOCBOT_AUDIT_KEY_FILE")
+    assert socbot("audit", "verify")[0] == 0  # without the key: the chain was recomputed
+    monkeypatch.setenv("SOCBOT_AUDIT_KEY_FILE", str(tmp_path / "audit.pem"))
+    code, out = socbot("audit", "verify")  # with the key configured, seals are always checked
+    assert code == 1 and "not sealed by the audit key" in out, out
     code, out = socbot("audit", "verify", "--checkpoints", str(tmp_path / "checkpoints.jsonl"))
     assert code == 1 and "BROKEN" in out and "not sealed by the audit key" in out, out
     assert "trigger audit_event_" in out  # and it says the triggers are gone

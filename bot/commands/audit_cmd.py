@@ -44,10 +44,12 @@ def register(commands: Subparsers) -> None:
 
 
 def verify_chain(args: argparse.Namespace) -> int:
-    if getattr(args, "checkpoints", None) is not None:
-        report = audit_tamper_cmd.verify_with_checkpoints(args)
+    runtime = runtime_for(args)
+    # With the audit key configured, seals and checkpoints are always checked.
+    if getattr(args, "checkpoints", None) is not None or runtime.tamper is not None:
+        report = audit_tamper_cmd.verify_with_checkpoints(runtime, args.checkpoints)
     else:
-        report = verify(runtime_for(args).engine)
+        report = verify(runtime.engine)
     if report.ok:
         print(
             f"audit chain ok: {report.events_checked} events, head seq {report.head_seq}, "

@@ -12,6 +12,7 @@ from bot.audit_tamper import checkpoints_for_verify
 from bot.audit_verify import VerifyReport
 from bot.commands.common import Subparsers, add_command, runtime_for
 from bot.errors import AuditIntegrityError, ConfigError
+from bot.runtime import Runtime
 
 
 def register(sub: Subparsers) -> None:
@@ -40,12 +41,11 @@ def add_checkpoint_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def verify_with_checkpoints(args: argparse.Namespace) -> VerifyReport:
-    runtime = runtime_for(args)
+def verify_with_checkpoints(runtime: Runtime, path: str | None) -> VerifyReport:
     tamper = runtime.tamper
     if tamper is None:
         raise ConfigError("--checkpoints needs the audit key: set SOCBOT_AUDIT_KEY_FILE")
-    checkpoints, source = checkpoints_for_verify(runtime.settings, runtime.engine, args.checkpoints)
+    checkpoints, source = checkpoints_for_verify(runtime.settings, runtime.engine, path)
     print(f"checkpoints: {len(checkpoints)} from {source}")
     if not checkpoints:
         print(
