@@ -14,6 +14,7 @@ import json
 import logging
 import logging.handlers
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -157,13 +158,20 @@ class Checkpointer:
         self._clock = clock
         self._started = clock()
         self._retry_at_seq = 0
+        self._busy = threading.Lock()
         self._last: Checkpoint | None = None
         self._loaded = False
 
     def on_append(self, seq: int) -> None:
         """AuditLog's hook: checkpoint when enough events or enough time have passed."""
-        if seq < self._retry_at_seq:
-            return
+        if seq < self._retry_at_seq or not self._busy.acquire(blocking=False):
+            return  # before the retry point, or another thread is checkpointing right now
+        try:
+            self._checkpoint_if_due(seq)
+        finally:
+            self._busy.release()
+
+    def _checkpoint_if_due(self, seq: int) -> None:
         last = self.last()
         last_seq, last_ts = (last.seq, last.ts) if last is not None else (0, self._started)
         if seq - last_seq >= self._every_events or (

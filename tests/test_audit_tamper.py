@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -227,3 +228,14 @@ def test_checkpoints_reach_syslog(
     assert "socbot-audit-checkpoint" in datagram
     line = datagram.split("socbot-audit-checkpoint ", 1)[1].rstrip("\x00\n")
     assert Checkpoint.from_json(line) == published(tmp_path)[0]
+
+
+def test_threads_appending_at_once_publish_each_checkpoint_once(
+    engine: Engine, key: AuditKey, checkpointer: Checkpointer, tmp_path: Path
+) -> None:
+    log = sealed_log(engine, key, checkpointer)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: write(log, 10), range(4)))
+    seqs = [c.seq for c in published(tmp_path)]
+    assert len(seqs) == len(set(seqs)) >= 4
+    assert held(engine, key, tmp_path).ok
