@@ -17,7 +17,7 @@ from bot.audit_health import require_append_only
 from bot.audit_tamper import TamperEvidence, build_tamper_evidence
 from bot.config import Settings
 from bot.credential_backends import build_credential_backend
-from bot.credentials import CredentialBroker, SweepReport
+from bot.credentials import CredentialBackend, CredentialBroker, SweepReport
 from bot.db import get_engine
 from bot.errors import ConfigError
 from bot.executor import Executor
@@ -90,8 +90,12 @@ class Runtime:
         return LabProvider(self.engine)
 
     @cached_property
+    def credential_backend(self) -> CredentialBackend:
+        return build_credential_backend(self.settings, self.provider, self.engine)
+
+    @cached_property
     def broker(self) -> CredentialBroker:
-        backend = build_credential_backend(self.settings, self.provider, self.engine)
+        backend = self.credential_backend
         broker = CredentialBroker(self.engine, backend, self.audit, self.redactor)
         # Whatever a crashed process left live is revoked before this one issues anything.
         report = self.startup_sweep = broker.sweep()

@@ -93,6 +93,14 @@ class OpenBaoLeaseLedger:
             return True
         return self.lease(credential_id) is not None
 
+    def health(self) -> str | None:
+        """None while OpenBao answers socbot's token; else what is wrong, for /healthz."""
+        try:
+            self._client.auth.token.lookup_self()
+        except Exception as exc:
+            return f"OpenBao refused or did not answer: {type(exc).__name__}"
+        return None
+
     def lease(self, credential_id: str) -> dict[str, Any] | None:
         """What OpenBao holds for the credential (ttl, meta, expire_time…); None once gone."""
         accessor = self._accessor(credential_id)

@@ -170,12 +170,28 @@ def health_report(runtime: Runtime) -> dict[str, object]:
     if problems:
         log.error("health check: audit log is not append-only: %s", report["audit"])
         report["ok"] = False
+    openbao_problem = _openbao_problem(runtime)
+    if openbao_problem is not None:
+        report.update(ok=False, openbao=openbao_problem)
     try:
         report["policy_version"] = runtime.policies.current.version
     except Exception as exc:
         log.warning("health check: no policy in force: %s", exc)
         report.update(ok=False, policy=f"not loaded: {exc}")
     return report
+
+
+def _openbao_problem(runtime: Runtime) -> str | None:
+    """What is wrong with OpenBao when credentials are held there; None otherwise."""
+    if runtime.settings.credential_backend != "openbao":
+        return None
+    from bot.openbao.leases import OpenBaoLeaseLedger
+
+    try:
+        backend = runtime.credential_backend
+    except Exception as exc:
+        return f"not connected: {type(exc).__name__}"
+    return backend.health() if isinstance(backend, OpenBaoLeaseLedger) else None
 
 
 def serve(
