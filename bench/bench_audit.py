@@ -115,6 +115,7 @@ def plain_row(seq: int) -> dict[str, Any]:
         "tool_hash": None,
         "prev_hash": filler,
         "hash": filler,
+        "mac": None,
     }
 
 

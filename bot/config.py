@@ -86,6 +86,31 @@ class Settings(BaseSettings):
     credential_backend: str = Field(default="lab", validation_alias="SOCBOT_CREDENTIAL_BACKEND")
     provider: str = Field(default="lab", validation_alias="SOCBOT_PROVIDER")
 
+    openbao_addr: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_OPENBAO_ADDR",
+        description="OpenBao URL; with it, per-call credentials and secrets can live there.",
+    )
+    openbao_token: SecretStr | None = Field(default=None, validation_alias="SOCBOT_OPENBAO_TOKEN")
+    openbao_role_id: str | None = Field(default=None, validation_alias="SOCBOT_OPENBAO_ROLE_ID")
+    openbao_secret_id: SecretStr | None = Field(
+        default=None, validation_alias="SOCBOT_OPENBAO_SECRET_ID"
+    )
+    openbao_approle_mount: str = Field(
+        default="approle", validation_alias="SOCBOT_OPENBAO_APPROLE_MOUNT"
+    )
+    openbao_token_role: str = Field(
+        default="socbot-call",
+        validation_alias="SOCBOT_OPENBAO_TOKEN_ROLE",
+        description="Token role per-call lease tokens are created against (docs/openbao.md).",
+    )
+    openbao_kv_mount: str = Field(default="secret", validation_alias="SOCBOT_OPENBAO_KV_MOUNT")
+    openbao_kv_path: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_OPENBAO_KV_PATH",
+        description="KV v2 path of providers' secrets; environment variables when unset.",
+    )
+
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(
         default=None, validation_alias="SLACK_SIGNING_SECRET"
@@ -152,6 +177,42 @@ class Settings(BaseSettings):
         },
         validation_alias="SOCBOT_MODEL_PRICES",
         description="USD per million (input, output) tokens, for the digest's cost estimate.",
+    )
+
+    audit_key_file: Path | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_KEY_FILE",
+        description="Ed25519 key (PEM) outside the database: seals every audit row and signs "
+        "checkpoints of the chain's head. Create one with `socbot audit keygen`.",
+    )
+    audit_transit_key: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_TRANSIT_KEY",
+        description="OpenBao transit key that signs checkpoints instead of the key file.",
+    )
+    audit_transit_mount: str = Field(
+        default="transit", validation_alias="SOCBOT_AUDIT_TRANSIT_MOUNT"
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_CHECKPOINT_FILE",
+        description="JSON lines file every signed checkpoint is appended to.",
+    )
+    audit_checkpoint_syslog: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_CHECKPOINT_SYSLOG",
+        description="Syslog socket path or host:port that receives every checkpoint.",
+    )
+    audit_checkpoint_channel: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_CHECKPOINT_CHANNEL",
+        description="Slack channel id every signed checkpoint is posted to.",
+    )
+    audit_checkpoint_events: int = Field(
+        default=100, ge=1, validation_alias="SOCBOT_AUDIT_CHECKPOINT_EVENTS"
+    )
+    audit_checkpoint_minutes: float = Field(
+        default=5.0, gt=0, validation_alias="SOCBOT_AUDIT_CHECKPOINT_MINUTES"
     )
 
     log_level: str = Field(default="INFO", validation_alias="SOCBOT_LOG_LEVEL")

@@ -45,6 +45,8 @@ TABLE_MODULES = (
     "bot.slack.event_claims",
     "bot.slack.answers.store",
     "bot.digest.store",
+    "bot.openbao.leases",
+    "bot.audit.checkpoints",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # First key of pg_advisory_xact_lock(int4, int4); the second is the schema, so databases that

@@ -16,7 +16,6 @@ import openai
 from bot.agent.model import CallOptions, ModelReply, ToolCallRequest, Usage
 from bot.agent.model_profile import profile_for
 from bot.agent.openai_request import DROPPABLE, RequestShape
-from bot.config import Settings
 from bot.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
@@ -67,10 +66,6 @@ class OpenAIChatModel:
             max_retries=max_retries,
         )
         self.base_url = str(self._client.base_url).rstrip("/")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> OpenAIChatModel:
-        return from_settings(settings)
 
     def __repr__(self) -> str:
         return f"OpenAIChatModel(model={self.model!r}, base_url={self.base_url!r})"
@@ -241,25 +236,4 @@ def _usage_from(usage: Any) -> Usage:
     return Usage(
         prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-    )
-
-
-def from_settings(settings: Settings) -> OpenAIChatModel:
-    """The OpenAI (or Azure OpenAI) engine as configured; ConfigError when no key is set."""
-    if settings.uses_azure:
-        from bot.agent.azure_model import azure_from_settings
-
-        return azure_from_settings(settings)
-    if settings.openai_api_key is None:
-        raise ConfigError("OPENAI_API_KEY is not set: set it, or run the offline engine")
-    return OpenAIChatModel(
-        api_key=settings.openai_api_key.get_secret_value(),
-        model=settings.openai_model,
-        base_url=settings.openai_base_url,
-        timeout=settings.openai_timeout_seconds,
-        max_retries=settings.openai_max_retries,
-        temperature=settings.model_temperature,
-        top_p=settings.model_top_p,
-        max_tokens=settings.model_max_tokens,
-        context_window=settings.model_context_window,
     )

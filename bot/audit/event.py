@@ -6,7 +6,7 @@ included, so changing, removing or moving any row breaks the chain from that row
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -80,6 +80,8 @@ class AuditEvent(SQLModel, table=True):
     tool_hash: str | None = Field(default=None, max_length=64)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # HMAC of hash under a key outside the database (bot.audit.keys); not part of the hash.
+    mac: str | None = Field(default=None, max_length=64)
 
 
 AUDIT_TABLE: Table = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -96,7 +98,8 @@ HASHED_COLUMNS = (
     "tool_hash",
     "prev_hash",
 )
-ROW_COLUMNS = (*HASHED_COLUMNS, "hash")
+ROW_COLUMNS = (*HASHED_COLUMNS, "hash", "mac")
+Sealer = Callable[[str], str]
 
 
 def ts_text(ts: datetime) -> str:
@@ -111,10 +114,13 @@ def event_hash(fields: dict[str, Any]) -> str:
     return hash_value(hashed)
 
 
-def seal(fields: dict[str, Any], seq: int, prev_hash: str) -> dict[str, Any]:
-    """A complete row: fields plus its place in the chain and its hash."""
+def seal(
+    fields: dict[str, Any], seq: int, prev_hash: str, sealer: Sealer | None = None
+) -> dict[str, Any]:
+    """A complete row: fields plus its place in the chain, its hash and (with a key) its mac."""
     row = {**fields, "seq": seq, "prev_hash": prev_hash}
     row["hash"] = event_hash(row)
+    row["mac"] = sealer(row["hash"]) if sealer is not None else None
     return row
 
 

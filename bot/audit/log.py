@@ -13,9 +13,10 @@ Reading the chain back lives beside this module: audit_verify (check it), audit_
 
 from __future__ import annotations
 
+import logging
 import re
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import DateTime, bindparam, event, select, text
@@ -35,6 +36,7 @@ from bot.audit.event import (
     ROW_COLUMNS,
     AuditEvent,
     EventKind,
+    Sealer,
     seal,
 )
 from bot.audit.export import export_events, parse_since
@@ -64,6 +66,8 @@ __all__ = [
     "task_lineage",
     "verify",
 ]
+
+log = logging.getLogger(__name__)
 
 # Advisory-lock class for audit appends; the second key is the table's oid, so deployments in
 # different schemas of one database do not queue behind each other.
@@ -110,12 +114,14 @@ def _chain_locked_since_begin(_conn: Connection) -> None:
     """SQLite: bot.db begins every transaction with BEGIN IMMEDIATE, the database write lock."""
 
 
-def _append_after_head(conn: Connection, fields: dict[str, Any]) -> dict[str, Any]:
+def _append_after_head(
+    conn: Connection, fields: dict[str, Any], sealer: Sealer | None
+) -> dict[str, Any]:
     """Read the head and append after it; the caller holds the chain's write lock."""
     head = conn.execute(_HEAD).first()
     seq, prev_hash = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
     # Stamped under the lock, so time order and seq order agree across processes.
-    row = seal({**fields, "ts": utcnow()}, seq + 1, prev_hash)
+    row = seal({**fields, "ts": utcnow()}, seq + 1, prev_hash, sealer)
     conn.execute(_INSERT, row)
     return row
 
@@ -144,9 +150,20 @@ class AuditLog:
     log), after which appends take a pooled connection each.
     """
 
-    def __init__(self, engine: Engine, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        redactor: Redactor | None = None,
+        *,
+        sealer: Sealer | None = None,
+        on_append: Callable[[int], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.redactor = redactor if redactor is not None else default_redactor()
+        # sealer: the row mac under a key outside the database; on_append: told each new seq
+        # once it is stored (audit checkpoints), never allowed to fail the append.
+        self._sealer = sealer
+        self.on_append = on_append
         postgres = is_postgres(engine)
         self._lock_chain = _lock_chain_postgres if postgres else _chain_locked_since_begin
         self._after_own_head = (
@@ -194,9 +211,18 @@ class AuditLog:
                 "prompt_hash": prompt_hash,
                 "tool_hash": tool_hash,
             }
-            return _stored_event(self._append(fields, session))
+            stored = _stored_event(self._append(fields, session))
         except Exception as exc:
             raise AuditWriteError(self._failure_message(kind, exc)) from exc
+        if self.on_append is not None and session is None:
+            self._tell_appended(self.on_append, stored.seq)
+        return stored
+
+    def _tell_appended(self, on_append: Callable[[int], None], seq: int) -> None:
+        try:
+            on_append(seq)
+        except Exception:
+            log.exception("audit on_append hook failed after seq %d", seq)
 
     def _append(self, fields: dict[str, Any], session: Session | None) -> dict[str, Any]:
         if session is not None:
@@ -214,7 +240,7 @@ class AuditLog:
         if row is not None and conn.execute(self._after_own_head, _params(row)).rowcount == 1:
             return row
         self._lock_chain(conn)
-        return _append_after_head(conn, fields)
+        return _append_after_head(conn, fields, self._sealer)
 
     def _append_kept(
         self, connections: AutocommitConnections, fields: dict[str, Any]
@@ -236,14 +262,14 @@ class AuditLog:
             self._lock_chain(conn)
             if attempted is not None and conn.execute(_STORED, attempted).first() is not None:
                 return attempted
-            return _append_after_head(conn, fields)
+            return _append_after_head(conn, fields, self._sealer)
 
     def _row_after_own_head(self, fields: dict[str, Any]) -> dict[str, Any] | None:
         """The row after the one this process wrote last; None before its first append."""
         if self._own_head is None:
             return None
         seq, prev_hash = self._own_head
-        return seal({**fields, "ts": utcnow()}, seq + 1, prev_hash)
+        return seal({**fields, "ts": utcnow()}, seq + 1, prev_hash, self._sealer)
 
     def _failure_message(self, kind: EventKind | str, exc: Exception) -> str:
         where = self.engine.url.render_as_string(hide_password=True)

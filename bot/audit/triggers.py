@@ -31,6 +31,9 @@ APPEND_ONLY_TRIGGER_SQL: dict[str, list[str]] = {
         "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event",
         "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse_change()",
+        # ALWAYS: otherwise a session with session_replication_role=replica skips them.
+        "ALTER TABLE audit_event ENABLE ALWAYS TRIGGER audit_event_append_only",
+        "ALTER TABLE audit_event ENABLE ALWAYS TRIGGER audit_event_no_truncate",
     ],
 }
 

@@ -69,6 +69,11 @@ def serve(args: argparse.Namespace) -> int:
         mode = "Socket Mode" if args.socket else "HTTP mode"
         raise ConfigError(f"socbot serve in {mode} needs {advice}. See `socbot serve --help`.")
     logging.getLogger().setLevel(min(logging.getLogger().level, _level(config.log_level)))
+    if config.audit_key_file is None:
+        logging.getLogger(__name__).warning(
+            "SOCBOT_AUDIT_KEY_FILE is not set: the audit log has no seals or signed "
+            "checkpoints, so a database admin could rewrite it unseen (docs/audit.md)"
+        )
     from bot.slack.server import serve as run_server  # Slack and uvicorn load only here
 
     run_server(config, socket=args.socket, host=args.host, port=args.port)

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.alerts.intake.webhook import alert_routes
+from bot.audit.health import append_only_problems
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.runtime import Runtime
@@ -152,7 +153,8 @@ def _health_endpoint(runtime: Runtime) -> Endpoint:
 
 
 def health_report(runtime: Runtime) -> dict[str, object]:
-    """Whether the database answers and which policy is in force."""
+    """Whether the database answers, keeps the audit log append-only, and which policy is in
+    force."""
     report: dict[str, object] = {"ok": True, "database": "ok", "policy_version": None}
     try:
         with runtime.engine.connect() as conn:
@@ -161,11 +163,35 @@ def health_report(runtime: Runtime) -> dict[str, object]:
         log.warning("health check: database unreachable: %s", exc)
         report.update(ok=False, database=f"unreachable: {type(exc).__name__}")
     try:
+        problems = append_only_problems(runtime.engine)
+    except Exception as exc:
+        problems = [f"could not check: {type(exc).__name__}"]
+    report["audit"] = "; ".join(problems) or "append-only"
+    if problems:
+        log.error("health check: audit log is not append-only: %s", report["audit"])
+        report["ok"] = False
+    openbao_problem = _openbao_problem(runtime)
+    if openbao_problem is not None:
+        report.update(ok=False, openbao=openbao_problem)
+    try:
         report["policy_version"] = runtime.policies.current.version
     except Exception as exc:
         log.warning("health check: no policy in force: %s", exc)
         report.update(ok=False, policy=f"not loaded: {exc}")
     return report
+
+
+def _openbao_problem(runtime: Runtime) -> str | None:
+    """What is wrong with OpenBao when credentials are held there; None otherwise."""
+    if runtime.settings.credential_backend != "openbao":
+        return None
+    from bot.openbao.leases import OpenBaoLeaseLedger
+
+    try:
+        backend = runtime.credential_backend
+    except Exception as exc:
+        return f"not connected: {type(exc).__name__}"
+    return backend.health() if isinstance(backend, OpenBaoLeaseLedger) else None
 
 
 def serve(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.agent.azure_model import azure_from_settings
-from bot.agent.openai_model import from_settings
+from bot.agent.model_choice import from_settings
 from bot.config import Settings
 from bot.errors import ConfigError, ModelError
 from tests.support.fakes import ScriptedReply

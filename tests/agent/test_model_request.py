@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from bot.agent.model import CallOptions
+from bot.agent.model_choice import from_settings
 from bot.agent.model_profile import UNKNOWN_CONTEXT_WINDOW, profile_for
-from bot.agent.openai_model import OpenAIChatModel, from_settings
+from bot.agent.openai_model import OpenAIChatModel
 from bot.config import Settings
 from bot.errors import ModelError
 from tests.support.fakes import ScriptedError, ScriptedReply

@@ -10,7 +10,7 @@ import json
 from pydantic import SecretStr
 
 from bot.actions.approvals import PENDING, RECOMMENDED
-from bot.agent.openai_model import OpenAIChatModel
+from bot.agent.model_choice import from_settings
 from bot.audit.log import verify
 from tests.slack.thread_checks import (
     APPROVALS_CHANNEL,
@@ -185,7 +185,7 @@ def test_an_unreachable_model_gives_an_offline_answer_that_says_so(
             "openai_timeout_seconds": 2.0,
         }
     )
-    served.runtime.model_override = OpenAIChatModel.from_settings(settings)
+    served.runtime.model_override = from_settings(settings)
     served.runtime.__dict__.pop("model", None)  # built on first use; forget any earlier one
     event = app_mention(f"<@{BOT_USER_ID}> check p-maria-chen: MFA push fatigue?")
 

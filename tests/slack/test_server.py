@@ -62,6 +62,7 @@ def test_healthz_names_the_database_and_the_policy_in_force(
     assert response.json() == {
         "ok": True,
         "database": "ok",
+        "audit": "append-only",
         "policy_version": served.runtime.policies.current.version,
     }
 
