@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from bot.db_url import checked_url
+
 _engines: dict[str, Engine] = {}
 
 
@@ -61,6 +63,7 @@ def _begin_sqlite(conn: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
+    checked_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)

@@ -16,9 +16,11 @@ from bot.audit import AuditLog
 from bot.config import Settings
 from bot.credentials import CredentialBroker, LabCredentialBackend, SweepReport
 from bot.db import get_engine
+from bot.db_url import check_reachable
 from bot.errors import ConfigError
 from bot.executor import Executor
 from bot.policy import PolicyStore, approvers_for
+from bot.policy_location import with_policy_resolved
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
 from bot.tasks import TaskLimits, TaskRunner
@@ -38,9 +40,13 @@ class Runtime:
     # What building the broker swept, for commands that report their sweeps.
     startup_sweep: SweepReport | None = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        self.settings = with_policy_resolved(self.settings)
+
     @cached_property
     def engine(self) -> Engine:
         engine = get_engine(self.settings.database_url)
+        check_reachable(engine)
         create_schema(engine)
         return engine
 

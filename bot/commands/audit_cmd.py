@@ -21,9 +21,10 @@ def register(commands: Subparsers) -> None:
         "verify",
         verify_chain,
         "recompute the hash chain; name the first broken link and exit 1 if any",
+        reads_only=True,
     )
     exporting = add_command(
-        sub, "export", export_audit, "write events as JSON lines or CSV to stdout"
+        sub, "export", export_audit, "write events as JSON lines or CSV to stdout", reads_only=True
     )
     exporting.add_argument(
         "--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv"
@@ -36,6 +37,7 @@ def register(commands: Subparsers) -> None:
         show_task,
         "one task's lineage: who asked, prompts, outputs, decisions, approvals, "
         "credentials, result",
+        reads_only=True,
     )
     show.add_argument("task_id")
 

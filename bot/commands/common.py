@@ -7,32 +7,62 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings, get_settings
 from bot.errors import AlertError
-from bot.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 Handler = Callable[[argparse.Namespace], int]
 Subparsers = Any  # argparse's private _SubParsersAction
 
 
-def runtime_for(args: argparse.Namespace) -> Runtime:
+def settings_for(args: argparse.Namespace) -> Settings:
+    """The settings with --database and --policy, wherever on the line they were given."""
     settings = get_settings()
     overrides: dict[str, Any] = {}
     if getattr(args, "database", None):
         overrides["database_url"] = args.database
     if getattr(args, "policy", None):
         overrides["policy_path"] = Path(args.policy)
-    return Runtime(settings.model_copy(update=overrides) if overrides else settings)
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
+def runtime_for(args: argparse.Namespace) -> Runtime:
+    # SQLAlchemy and the rest load only for commands that use them.
+    from bot.db_url import refuse_missing_database
+    from bot.runtime import Runtime
+
+    settings = settings_for(args)
+    if getattr(args, "reads_only", False):
+        refuse_missing_database(settings.database_url)
+    return Runtime(settings)
 
 
 def add_database_option(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: an option not given here leaves the one given before the command in place.
     parser.add_argument(
         "--database",
         metavar="URL",
+        default=argparse.SUPPRESS,
         help="database URL (default: DATABASE_URL, else sqlite:///socbot.db)",
     )
+
+
+def add_policy_option(parser: argparse.ArgumentParser, *old_spellings: str) -> None:
+    """--policy FILE; older spellings still work but are no longer shown."""
+    parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="policy file (default: SOCBOT_POLICY, else ./policy.yaml, else the starter one)",
+    )
+    for spelling in old_spellings:
+        parser.add_argument(
+            spelling, dest="policy", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
 
 
 def add_command(
@@ -42,13 +72,17 @@ def add_command(
     help_text: str,
     *,
     database: bool = True,
+    reads_only: bool = False,
 ) -> argparse.ArgumentParser:
+    """A command; with `database`, it takes --database and --policy. A `reads_only` command
+    refuses a SQLite file that does not exist instead of creating it."""
     parser: argparse.ArgumentParser = commands.add_parser(
         name, help=help_text, description=help_text
     )
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=handler, reads_only=reads_only)
     if database:
         add_database_option(parser)
+        add_policy_option(parser)
     return parser
 
 

@@ -29,7 +29,6 @@ def register(commands: Subparsers) -> None:
         worker,
         "run the scheduler: the weekly digest post, approval expiry, credential sweep",
     )
-    parser.add_argument("--policy", metavar="FILE", help="policy file (default: SOCBOT_POLICY)")
     parser.add_argument(
         "--once", action="store_true", help="run every job once now, print what happened, exit"
     )

@@ -24,6 +24,7 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -197,7 +198,7 @@ def serve(
         _quiet_signal_handlers(server)
         if socket:
             handler = SocketModeHandler(service.bolt, app_token(settings))
-            handler.connect()
+            connect_socket(handler)
         log.info(
             "socbot serving on %s:%s (socket mode: %s)",
             server.config.host,
@@ -217,6 +218,16 @@ def settle_heap() -> None:
     in flight for tens of milliseconds."""
     gc.collect()
     gc.freeze()
+
+
+def connect_socket(handler: SocketModeHandler) -> None:
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): Socket Mode needs "
+            "an app-level token (xapp-…) with connections:write, from Basic Information"
+        ) from exc
 
 
 def app_token(settings: Settings) -> str:
