@@ -37,7 +37,7 @@ def timed(argv: list[str], cwd: Path) -> float:
 
 def measure(runs: int, cwd: Path) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for name, argv in COMMANDS.items():  # one warm-up each: the page cache, .pyc files
+    for argv in COMMANDS.values():  # one warm-up each: the page cache, .pyc files
         timed(argv, cwd)
     for _ in range(runs):
         for name, argv in COMMANDS.items():
