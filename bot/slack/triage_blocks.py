@@ -13,6 +13,7 @@ from typing import Any
 from bot.alerts.model import Alert
 from bot.alerts.publish import TriageGroup
 from bot.alerts.triage import ProposedAction, TriageResult
+from bot.slack.blockkit import fit_message
 from bot.slack.escape import inline_code, mrkdwn
 from bot.slack.proposals import refusal_line
 
@@ -45,7 +46,7 @@ def triage_blocks(group: TriageGroup, result: TriageResult) -> list[Block]:
     if result.actions:
         blocks.append(_section("\n".join(_action_line(a) for a in result.actions)))
     blocks.append(_context(FEEDBACK_HINT, FEEDBACK_BLOCK))
-    return blocks
+    return fit_message(blocks, "", full_view=f"socbot audit show {result.task_id}").blocks
 
 
 def fallback_text(group: TriageGroup, result: TriageResult) -> str:
