@@ -45,6 +45,7 @@ from bot.canonical import canonical_json
 from bot.clock import utcnow
 from bot.db import is_postgres
 from bot.errors import AuditWriteError
+from bot.observability.metrics import observe_event
 from bot.redaction import Redactor, default_redactor
 
 __all__ = [
@@ -194,7 +195,9 @@ class AuditLog:
                 "prompt_hash": prompt_hash,
                 "tool_hash": tool_hash,
             }
-            return _stored_event(self._append(fields, session))
+            stored = _stored_event(self._append(fields, session))
+            observe_event(str(fields["kind"]), data or {}, tool)
+            return stored
         except Exception as exc:
             raise AuditWriteError(self._failure_message(kind, exc)) from exc
 

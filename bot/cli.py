@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.cli_errors import explain_failure
+from bot.observability.logs import configure_logging
 
 DESCRIPTION = """\
 socbot: a SOC copilot for identity alerts with bounded autonomy.
@@ -100,11 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = chosen_command(words)
     parser = build_parser(load=[command] if command else [])
     args = parser.parse_args(words)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # Until a command reads its settings (which may choose JSON), plain lines on stderr.
+    configure_logging(logging.DEBUG if args.verbose else logging.WARNING, "text")
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

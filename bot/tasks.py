@@ -23,6 +23,7 @@ from sqlmodel import Field, SQLModel
 from bot.clock import utcnow
 from bot.db import session_scope
 from bot.errors import CredentialError, LimitExceeded
+from bot.observability.logs import log_context
 
 if TYPE_CHECKING:
     from bot.audit import AuditLog
@@ -115,7 +116,8 @@ class TaskRunner:
         handle = TaskHandle(new_task_id(), kind, actor, limits)
         self._start(handle, subject or {})
         try:
-            yield handle
+            with log_context(task_id=handle.id):
+                yield handle
         except LimitExceeded as exc:
             handle.status = "limit"
             self._audit.record("limit.hit", task_id=handle.id, actor=actor, data=_limit_data(exc))

@@ -17,6 +17,7 @@ from bot.audit import AuditLog
 from bot.canonical import sha256_hex
 from bot.errors import LimitExceeded
 from bot.executor import Executor, ToolOutcome
+from bot.observability.tracing import model_span, record_outcome, record_reply, tool_span
 from bot.tasks import TaskHandle
 
 MAX_TOOL_OUTPUT_TOKENS = 1_500
@@ -96,7 +97,9 @@ class AgentLoop:
             task.charge_turn()
             budget = max(task.tokens_left() - COMPLETION_RESERVE_TOKENS, 1)
             messages[:] = self._counter.trim_history(messages, budget)
-            reply = self._model.complete(messages, specs)
+            with model_span(self._model.engine, self._model.model) as span:
+                reply = self._model.complete(messages, specs)
+                record_reply(span, reply)
             # Audited before it is charged: a reply that blows the budget is still on record.
             self._audit_reply(task, reply)
             task.charge_tokens(reply.usage.prompt_tokens + reply.usage.completion_tokens)
@@ -106,13 +109,15 @@ class AgentLoop:
                 return
             messages.append(reply.assistant_message())
             for call in reply.tool_calls:
-                outcome = self._executor.call(
-                    task,
-                    call.name,
-                    call.arguments,
-                    actor=f"model:{self._model.engine}",
-                    evidence=evidence,
-                )
+                with tool_span(call.name, call.id) as span:
+                    outcome = self._executor.call(
+                        task,
+                        call.name,
+                        call.arguments,
+                        actor=f"model:{self._model.engine}",
+                        evidence=evidence,
+                    )
+                    record_outcome(span, outcome)
                 result.outcomes.append(outcome)
                 content = self._counter.compact_json(
                     {"status": outcome.status, **outcome.content}, MAX_TOOL_OUTPUT_TOKENS

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings, get_settings
-from bot.errors import AlertError
+from bot.errors import AlertError, ConfigError
+from bot.observability.logs import configure_logging
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.runtime import Runtime
 
 Handler = Callable[[argparse.Namespace], int]
@@ -21,13 +23,39 @@ Subparsers = Any  # argparse's private _SubParsersAction
 
 def settings_for(args: argparse.Namespace) -> Settings:
     """The settings with --database and --policy, wherever on the line they were given."""
+    from bot.config import get_settings  # pydantic-settings loads only for commands that read it
+
     settings = get_settings()
     overrides: dict[str, Any] = {}
     if getattr(args, "database", None):
         overrides["database_url"] = args.database
     if getattr(args, "policy", None):
         overrides["policy_path"] = Path(args.policy)
-    return settings.model_copy(update=overrides) if overrides else settings
+    chosen = settings.model_copy(update=overrides) if overrides else settings
+    configure_process_logging(chosen, args)
+    if chosen.otel_enabled:
+        from bot.observability.tracing import enable_tracing
+
+        enable_tracing()
+    return chosen
+
+
+SERVICES = frozenset({"serve", "worker"})
+
+
+def configure_process_logging(settings: Settings, args: argparse.Namespace) -> None:
+    """SOCBOT_LOG_LEVEL and SOCBOT_LOG_FORMAT for every process. Left unset, the level is
+    INFO for serve and worker and WARNING for one-off commands, which print their results."""
+    if getattr(args, "verbose", False):
+        level: str | int = logging.DEBUG
+    elif "log_level" in settings.model_fields_set or getattr(args, "command", "") in SERVICES:
+        level = settings.log_level
+    else:
+        level = logging.WARNING
+    try:
+        configure_logging(level, settings.log_format)
+    except ValueError as exc:
+        raise ConfigError(f"SOCBOT_LOG_LEVEL: {exc}") from exc
 
 
 def runtime_for(args: argparse.Namespace) -> Runtime:
@@ -113,6 +141,8 @@ def read_json_input(source: str) -> Any:
 
 
 def settings() -> Settings:
+    from bot.config import get_settings
+
     return get_settings()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -17,6 +18,7 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.observability.metrics import observe_slack_error
 from bot.slack.blockkit import fit_message
 
 RATE_LIMIT_RETRIES = 3  # each waits the Retry-After Slack sends
@@ -82,7 +84,14 @@ class FittingWebClient(WebClient):
             if isinstance(blocks, list) and all(isinstance(b, dict) for b in blocks):
                 fitted = fit_message(blocks, str(body.get("text") or ""))
                 kwargs["json"] = {**body, "blocks": fitted.blocks, "text": fitted.text}
-        return super().api_call(api_method, **kwargs)
+        try:
+            return super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            observe_slack_error(api_method, exc.response.get("error") if exc.response else None)
+            raise
+        except OSError:
+            observe_slack_error(api_method, "connection")
+            raise
 
 
 def make_web_client(settings: Settings) -> WebClient:

@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 from bot.alerts.webhook import alert_routes
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.observability.scrape import metrics_route
 from bot.runtime import Runtime
 from bot.slack.app import Registrar, build_app, connect
 from bot.slack.client import make_web_client
@@ -115,7 +116,10 @@ def warm_up(runtime: Runtime) -> None:
 def create_http_app(
     runtime: Runtime, bolt: App | None, *, on_alert_accepted: Callback | None = None
 ) -> Starlette:
-    routes: list[BaseRoute] = [Route("/healthz", _health_endpoint(runtime), methods=["GET"])]
+    routes: list[BaseRoute] = [
+        Route("/healthz", _health_endpoint(runtime), methods=["GET"]),
+        metrics_route(runtime.engine),
+    ]
     if bolt is not None:
         routes.append(slack_route(bolt))
     routes.extend(alert_routes(runtime, on_accepted=on_alert_accepted))
@@ -189,6 +193,7 @@ def serve(
             port=settings.serve_port if port is None else port,
             lifespan="off",
             log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn's lines go through socbot's handler (JSON or text)
             timeout_graceful_shutdown=SHUTDOWN_SECONDS,
         )
     )
