@@ -89,3 +89,9 @@ def test_init_then_the_written_policy_governs(installed: Path, tmp_path: Path) -
     out = run(socbot, "policy", "check", cwd=tmp_path / "site", env=env)
     assert out.startswith("policy.yaml: ok"), out
     assert "SOCBOT_POLICY" in (tmp_path / "site" / ".env").read_text(encoding="utf-8")
+
+
+def test_installed_demo_runs_outside_the_repository(installed: Path, tmp_path: Path) -> None:
+    out = run(installed / "bin" / "socbot", "demo", cwd=tmp_path, env=clean_env(tmp_path))
+    assert "audit chain: verified" in out and "0 still live" in out
+    assert (tmp_path / "socbot-demo.db").exists() and not (tmp_path / "policy.yaml").exists()
