@@ -216,6 +216,23 @@ class Settings(BaseSettings):
     )
 
     log_level: str = Field(default="INFO", validation_alias="SOCBOT_LOG_LEVEL")
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        validation_alias="SOCBOT_LOG_FORMAT",
+        description="json: one event per line with task and alert ids; text: for people.",
+    )
+    otel_enabled: bool = Field(
+        default=False,
+        validation_alias="SOCBOT_OTEL",
+        description="Trace model and tool calls with OpenTelemetry (needs the otel extra).",
+    )
+    worker_metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        validation_alias="SOCBOT_WORKER_METRICS_PORT",
+        description="Where socbot worker serves /metrics (on SOCBOT_HOST); 0 turns it off.",
+    )
 
     @field_validator("model_temperature", "model_top_p", mode="before")
     @classmethod

@@ -14,6 +14,8 @@ from tools.shared import session_scope
 
 __all__ = ["dispose_engine", "get_engine", "is_postgres", "make_engine", "session_scope"]
 
+from bot.db_url import checked_url
+
 _engines: dict[str, Engine] = {}
 
 
@@ -63,6 +65,7 @@ def _begin_sqlite(conn: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
+    checked_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)

@@ -15,6 +15,7 @@ SocbotError
 ├── AuditIntegrityError      the chain does not verify
 ├── LimitExceeded            a per-task limit (turns, tool calls, tokens, seconds) was hit
 ├── ModelError               the model could not be reached or answered nonsense
+├── BlockKitError            a Slack message value that cannot be cut is over Slack's limit
 └── AlertError               an alert could not be taken in
     ├── AlertRejected        an event that cannot become an Alert (reason safe to show)
     │   └── MissingEventTime the event has no readable time
@@ -38,6 +39,7 @@ __all__ = [
     "ApprovalError",
     "AuditIntegrityError",
     "AuditWriteError",
+    "BlockKitError",
     "ConfigError",
     "CredentialError",
     "CredentialRefused",
@@ -144,6 +146,10 @@ class LimitExceeded(SocbotError):
 
 class ModelError(SocbotError):
     """The model could not be reached or answered nonsense."""
+
+
+class BlockKitError(SocbotError):
+    """A value that cannot be cut without changing what it means is over Slack's limit."""
 
 
 class AlertError(SocbotError):

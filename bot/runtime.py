@@ -19,10 +19,12 @@ from bot.audit.log import AuditLog
 from bot.audit.tamper import TamperEvidence, build_tamper_evidence
 from bot.config import Settings
 from bot.db import get_engine
+from bot.db_url import check_reachable
 from bot.errors import ConfigError
 from bot.executor.dispatch import Executor
 from bot.openbao.secrets import SecretSource, build_secret_source
 from bot.policy import PolicyStore, approvers_for
+from bot.policy_location import with_policy_resolved
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
 from bot.tasks.backend_choice import build_credential_backend
@@ -48,10 +50,12 @@ class Runtime:
 
     def __post_init__(self) -> None:
         configure_mappings(self.settings.alert_mappings_path)
+        self.settings = with_policy_resolved(self.settings)
 
     @cached_property
     def engine(self) -> Engine:
         engine = get_engine(self.settings.database_url)
+        check_reachable(engine)
         create_schema(engine)
         return engine
 

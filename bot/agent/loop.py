@@ -21,6 +21,7 @@ from bot.audit.log import AuditLog
 from bot.canonical import sha256_hex
 from bot.errors import LimitExceeded, ModelError
 from bot.executor.dispatch import Executor, ToolOutcome
+from bot.observability.tracing import model_span, record_outcome, record_reply, tool_span
 from bot.tasks.runner import TaskHandle
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,9 @@ class AgentLoop:
             options = CallOptions(
                 timeout=task.limits.seconds - task.elapsed(), response_format=final.response_format
             )
-            reply = model_call.complete(self._model, messages, specs, options)
+            with model_span(self._model.engine, self._model.model) as span:
+                reply = model_call.complete(self._model, messages, specs, options)
+                record_reply(span, reply)
             # Audited before it is charged: a reply that blows the budget is still on record.
             self._audit_reply(task, reply)
             charge = budget.charged_tokens(self._counter, sent, reply) if remote else None
@@ -150,13 +153,15 @@ class AgentLoop:
         evidence: Mapping[str, Any],
     ) -> None:
         for call in reply.tool_calls:
-            outcome = self._executor.call(
-                task,
-                call.name,
-                call.arguments,
-                actor=f"model:{self._model.engine}",
-                evidence=evidence,
-            )
+            with tool_span(call.name, call.id) as span:
+                outcome = self._executor.call(
+                    task,
+                    call.name,
+                    call.arguments,
+                    actor=f"model:{self._model.engine}",
+                    evidence=evidence,
+                )
+                record_outcome(span, outcome)
             result.outcomes.append(outcome)
             content = self._counter.compact_json(
                 {"status": outcome.status, **outcome.content}, MAX_TOOL_OUTPUT_TOKENS

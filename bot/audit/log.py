@@ -47,6 +47,7 @@ from bot.canonical import canonical_json
 from bot.clock import utcnow
 from bot.db import is_postgres
 from bot.errors import AuditWriteError
+from bot.observability.metrics import observe_event
 from bot.redaction import Redactor, default_redactor
 
 __all__ = [
@@ -212,6 +213,7 @@ class AuditLog:
                 "tool_hash": tool_hash,
             }
             stored = _stored_event(self._append(fields, session))
+            observe_event(str(fields["kind"]), data or {}, tool)
         except Exception as exc:
             raise AuditWriteError(self._failure_message(kind, exc)) from exc
         if self.on_append is not None and session is None:

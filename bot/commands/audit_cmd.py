@@ -22,11 +22,12 @@ def register(commands: Subparsers) -> None:
         "verify",
         verify_chain,
         "recompute the hash chain; name the first broken link and exit 1 if any",
+        reads_only=True,
     )
     audit_tamper_cmd.add_checkpoint_option(verifying)
     audit_tamper_cmd.register(sub)
     exporting = add_command(
-        sub, "export", export_audit, "write events as JSON lines or CSV to stdout"
+        sub, "export", export_audit, "write events as JSON lines or CSV to stdout", reads_only=True
     )
     exporting.add_argument(
         "--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv"
@@ -39,6 +40,7 @@ def register(commands: Subparsers) -> None:
         show_task,
         "one task's lineage: who asked, prompts, outputs, decisions, approvals, "
         "credentials, result",
+        reads_only=True,
     )
     show.add_argument("task_id")
 

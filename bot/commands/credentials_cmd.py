@@ -18,7 +18,9 @@ def register(commands: Subparsers) -> None:
         description="Credentials the broker issued. Secrets are never stored or shown.",
     )
     sub = parser.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
-    listing = add_command(sub, "list", list_credentials, "list credentials, oldest first")
+    listing = add_command(
+        sub, "list", list_credentials, "list credentials, oldest first", reads_only=True
+    )
     listing.add_argument("--live", action="store_true", help="only credentials not yet revoked")
     sweep = add_command(
         sub,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from bot.commands.common import Subparsers, add_command, settings
+from bot.commands.common import Subparsers, add_command, settings_for
 from bot.config import Settings
 from bot.errors import ConfigError
 
@@ -60,9 +60,7 @@ def missing_settings(config: Settings, *, socket: bool) -> list[str]:
 
 
 def serve(args: argparse.Namespace) -> int:
-    config = settings()
-    if args.database:
-        config = config.model_copy(update={"database_url": args.database})
+    config = settings_for(args)
     missing = missing_settings(config, socket=args.socket)
     if missing:
         advice = "; ".join(f"{name} ({WHERE[name]})" for name in missing)

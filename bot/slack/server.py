@@ -24,6 +24,7 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,6 +35,7 @@ from bot.alerts.intake.webhook import alert_routes
 from bot.audit.health import append_only_problems
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.observability.scrape import metrics_route
 from bot.runtime import Runtime
 from bot.slack.admission import EventGate
 from bot.slack.app import Registrar, build_app, connect
@@ -115,7 +117,10 @@ def warm_up(runtime: Runtime) -> None:
 def create_http_app(
     runtime: Runtime, bolt: App | None, *, on_alert_accepted: Callback | None = None
 ) -> Starlette:
-    routes: list[BaseRoute] = [Route("/healthz", _health_endpoint(runtime), methods=["GET"])]
+    routes: list[BaseRoute] = [
+        Route("/healthz", _health_endpoint(runtime), methods=["GET"]),
+        metrics_route(runtime.engine),
+    ]
     if bolt is not None:
         routes.append(slack_route(bolt))
     routes.extend(alert_routes(runtime, on_accepted=on_alert_accepted))
@@ -214,6 +219,7 @@ def serve(
             port=settings.serve_port if port is None else port,
             lifespan="off",
             log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn's lines go through socbot's handler (JSON or text)
             timeout_graceful_shutdown=SHUTDOWN_SECONDS,
         )
     )
@@ -223,7 +229,7 @@ def serve(
         _quiet_signal_handlers(server)
         if socket:
             handler = SocketModeHandler(service.bolt, app_token(settings))
-            handler.connect()
+            connect_socket(handler)
         log.info(
             "socbot serving on %s:%s (socket mode: %s)",
             server.config.host,
@@ -243,6 +249,16 @@ def settle_heap() -> None:
     in flight for tens of milliseconds."""
     gc.collect()
     gc.freeze()
+
+
+def connect_socket(handler: SocketModeHandler) -> None:
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): Socket Mode needs "
+            "an app-level token (xapp-…) with connections:write, from Basic Information"
+        ) from exc
 
 
 def app_token(settings: Settings) -> str:

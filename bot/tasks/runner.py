@@ -23,6 +23,7 @@ from bot.audit.log import AuditLog
 from bot.clock import utcnow
 from bot.db import session_scope
 from bot.errors import CredentialError, LimitExceeded
+from bot.observability.logs import log_context
 from bot.tasks.credentials import CredentialBroker
 from bot.tasks.records import TaskRecord
 
@@ -98,7 +99,8 @@ class TaskRunner:
         handle = TaskHandle(new_task_id(), kind, actor, limits)
         self._start(handle, subject or {})
         try:
-            yield handle
+            with log_context(task_id=handle.id):
+                yield handle
         except LimitExceeded as exc:
             handle.status = "limit"
             self._audit.record("limit.hit", task_id=handle.id, actor=actor, data=_limit_data(exc))

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tests.support import blockkit_limits
+
 MESSAGE_FIELDS = ("blocks", "attachments", "thread_ts", "metadata")
 
 
@@ -82,6 +84,8 @@ class SlackMethods:
             return {"ok": False, "error": "channel_not_found"}
         if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
             return {"ok": False, "error": "no_text"}
+        if (refused := blockkit_limits.refusal(params)) is not None:
+            return refused
         ts = self._next_ts()
         message = {
             "type": "message",
@@ -102,6 +106,8 @@ class SlackMethods:
             return {"ok": False, "error": "message_not_found"}
         if message.get("bot_id") != self.bot_id:
             return {"ok": False, "error": "cant_update_message"}
+        if (refused := blockkit_limits.refusal(params)) is not None:
+            return refused
         for name in ("text", "blocks", "attachments", "metadata"):
             if name in params:
                 message[name] = params[name]
@@ -119,6 +125,8 @@ class SlackMethods:
             return {"ok": False, "error": "channel_not_found"}
         if not params.get("user") or params["user"] not in self._users:
             return {"ok": False, "error": "user_not_in_channel"}
+        if (refused := blockkit_limits.refusal(params)) is not None:
+            return refused
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _permalink(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,8 @@ from bot.alerts.triage.queue import Claim, TriageQueue, worker_name
 from bot.alerts.triage.run import triage_group
 from bot.alerts.triage.verdict import TriageResult
 from bot.clock import utcnow
+from bot.observability.logs import log_context
+from bot.observability.metrics import TRIAGE_SECONDS
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -89,17 +91,26 @@ class TriageWorker:
     def work_on(self, claim: Claim, *, actor: str | None = None) -> WorkDone:
         """Triage a claimed group once; retry or fail it when triage raises. The task's actor
         is alert:<source> unless actor says otherwise (socbot triage --as)."""
+        started = time.monotonic()
         try:
-            loaded = load_group(self.runtime.engine, claim.group_id)
-            result = triage_group(
-                self.runtime, loaded.group, actor=actor or loaded.actor, variety=loaded.variety
-            )
+            with log_context(group_id=claim.group_id):
+                loaded = load_group(self.runtime.engine, claim.group_id)
+                alert_id = str(loaded.group.alert_ids[0]) if loaded.group.alert_ids else None
+                with log_context(alert_id=alert_id):
+                    result = triage_group(
+                        self.runtime,
+                        loaded.group,
+                        actor=actor or loaded.actor,
+                        variety=loaded.variety,
+                    )
         except Exception as exc:
+            TRIAGE_SECONDS.labels("error").observe(time.monotonic() - started)
             error = f"{type(exc).__name__}: {exc}"
             log.warning(
                 "triage of %s failed (attempt %d): %s", claim.group_id, claim.attempts, error
             )
             return WorkDone(claim.group_id, self.queue.retry_or_fail(claim, error), error=error)
+        TRIAGE_SECONDS.labels(result.verdict).observe(time.monotonic() - started)
         if not self.queue.complete(claim, result):
             log.warning("triage of %s finished after its lease ran out", claim.group_id)
             return WorkDone(claim.group_id, "lost", result)

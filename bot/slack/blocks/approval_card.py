@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.actions import approvals as ab
 from bot.actions.approvals import ActionRequest, Approval, ApproverRule
+from bot.slack.blockkit import fit_message
 from bot.slack.blocks import card_parts as parts
 from bot.slack.blocks.escape import entities, inert_json, inline_code, mrkdwn, plain_text
 
@@ -84,7 +85,7 @@ def approval_card(view: CardView) -> Card:
     ]
     if request.status == ab.PENDING:
         blocks.append(parts.context(_how_to(view), "howto"))
-    return Card(blocks, _fallback(request))
+    return fitted_card(request, blocks, _fallback(request))
 
 
 def result_reply(request: ActionRequest) -> Card:
@@ -97,7 +98,13 @@ def result_reply(request: ActionRequest) -> Card:
     blocks = [parts.section("\n".join(lines), "outcome")]
     if request.result_json:
         blocks.append(parts.section(_result_code(request.result_json), "result"))
-    return Card(blocks, mrkdwn(headline, 300))
+    return fitted_card(request, blocks, mrkdwn(headline, 300))
+
+
+def fitted_card(request: ActionRequest, blocks: list[dict[str, Any]], text: str) -> Card:
+    """The card within Slack's limits; a cut points at the command that shows it all."""
+    fitted = fit_message(blocks, text, full_view=f"socbot actions show {request.id}")
+    return Card(fitted.blocks, fitted.text)
 
 
 def _header(request: ActionRequest) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from bot.alerts.model import Alert
 from bot.alerts.triage.publish import TriageGroup
 from bot.alerts.triage.verdict import ProposedAction, TriageResult
 from bot.slack.approvals.proposals import refusal_line
+from bot.slack.blockkit import fit_message
 from bot.slack.blocks.escape import inline_code, mrkdwn
 from bot.slack.blocks.model_notes import UNREADABLE_HEADER, model_notes, unreadable_prefix
 
@@ -46,7 +47,7 @@ def triage_blocks(group: TriageGroup, result: TriageResult) -> list[Block]:
     if result.actions:
         blocks.append(_section("\n".join(_action_line(a) for a in result.actions)))
     blocks.append(_context(FEEDBACK_HINT, FEEDBACK_BLOCK))
-    return blocks
+    return fit_message(blocks, "", full_view=f"socbot audit show {result.task_id}").blocks
 
 
 def fallback_text(group: TriageGroup, result: TriageResult) -> str:
