@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
+
+from tools.shared import session_scope
+
+__all__ = ["dispose_engine", "get_engine", "is_postgres", "make_engine", "session_scope"]
+
+from bot.db_url import checked_url
 
 _engines: dict[str, Engine] = {}
 
@@ -61,6 +65,7 @@ def _begin_sqlite(conn: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
+    checked_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
@@ -76,18 +81,6 @@ def get_engine(url: str) -> Engine:
     if url not in _engines:
         _engines[url] = make_engine(url)
     return _engines[url]
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any exception."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def dispose_engine(url: str) -> None:

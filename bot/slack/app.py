@@ -22,8 +22,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import ConfigError
 from bot.runtime import Runtime
+from bot.slack.admission import EventGate, request_kind, where_to_reply
+from bot.slack.audit_posts import attach_audit_posts
 from bot.slack.context import SlackContext, WorkerPool
-from bot.slack.gate import EventGate, request_kind, where_to_reply
 from bot.slack.listeners import register_all
 from bot.slack.workers import report_failure
 
@@ -41,6 +42,7 @@ def connect(runtime: Runtime, client: WebClient, workers: WorkerPool) -> SlackCo
             f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}): copy the Bot User "
             "OAuth Token again from the app's OAuth & Permissions page"
         ) from exc
+    attach_audit_posts(runtime, client)
     return SlackContext(
         runtime=runtime,
         client=client,

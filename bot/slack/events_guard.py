@@ -18,6 +18,8 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
+from bot.errors import BodyTooLarge
+
 SIGNATURE_HEADER = "x-slack-signature"
 TIMESTAMP_HEADER = "x-slack-request-timestamp"
 MAX_AGE_SECONDS = 300  # Slack's own rule: older requests may be replays
@@ -27,10 +29,6 @@ MAX_AGE_SECONDS = 300  # Slack's own rule: older requests may be replays
 class Refusal:
     status: int
     reason: str
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 async def read_capped(request: Request, limit: int) -> bytes:

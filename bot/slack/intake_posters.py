@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bot.audit_event import EventKind
+from bot.audit.event import EventKind
 from bot.slack.context import SlackContext
 
 

@@ -11,8 +11,8 @@ import functools
 
 from bot.policy.diff import Change
 from bot.policy.model import Policy
+from bot.slack.blocks.escape import inline_code, mrkdwn
 from bot.slack.context import SlackContext
-from bot.slack.escape import inline_code, mrkdwn
 
 MAX_LINES = 20
 

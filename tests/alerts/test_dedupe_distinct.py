@@ -1,58 +1,52 @@
-"""Dedupe folds a replay of one event, not a different later event about the same people:
-the fingerprint includes the vendor's event id, the outcome and the source IP."""
+"""Dedupe keeps different events apart: the vendor's event id, the outcome and the source
+address are part of the fingerprint, and a replay of one event still folds."""
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import bot.demo_alerts
-from bot.alerts.intake import Intake
-from bot.runtime import Runtime
+from bot.alerts.intake.dedupe import fingerprint
+from bot.alerts.intake.normalize import normalize_event
+from bot.alerts.intake.pipeline import Intake
+from tests.detection.events import okta
 
-MakeRuntime = Callable[..., Runtime]
-MFA: dict[str, Any] = json.loads(
-    (Path(bot.demo_alerts.__file__).parent / "01-okta-mfa-push-fatigue.json").read_text()
-)
+MakeRuntime = Any
 
 
-def changed(**edits: Any) -> dict[str, Any]:
-    event = copy.deepcopy(MFA)
-    if "uuid" in edits:
-        event["uuid"] = edits["uuid"]
-    if "result" in edits:
-        event["outcome"]["result"] = edits["result"]
-    if "ip" in edits:
-        event["client"]["ipAddress"] = edits["ip"]
+def sign_in(**changes: Any) -> dict[str, Any]:
+    event = okta("user.session.start", result=changes.pop("result", "SUCCESS"))
+    event["uuid"] = changes.pop("uuid", "evt-1")
+    event["client"] = {"ipAddress": changes.pop("ip", "198.51.100.7")}
     return event
 
 
 @pytest.mark.parametrize(
-    "later",
-    [
-        {"uuid": "a-later-event"},
-        {"result": "SUCCESS"},
-        {"ip": "203.0.113.77"},
-    ],
-    ids=["vendor-event-id", "outcome", "source-ip"],
+    "other",
+    [sign_in(uuid="evt-2"), sign_in(result="FAILURE"), sign_in(ip="203.0.113.9")],
+    ids=["event id", "outcome", "source ip"],
 )
-def test_a_different_event_about_the_same_people_is_not_a_duplicate(
-    make_runtime: MakeRuntime, later: dict[str, str]
-) -> None:
-    intake = Intake(make_runtime(seed=False))
-    first = intake.accept(json.dumps(MFA), via="cli")
-    second = intake.accept(json.dumps(changed(**later)), via="cli")
-    assert (first.status, second.status) == ("accepted", "accepted")
-    assert first.fingerprint != second.fingerprint
+def test_events_that_differ_get_different_fingerprints(other: dict[str, Any]) -> None:
+    assert fingerprint(normalize_event(sign_in())) != fingerprint(normalize_event(other))
 
 
-def test_an_identical_replay_still_folds(make_runtime: MakeRuntime) -> None:
-    intake = Intake(make_runtime(seed=False))
-    first = intake.accept(json.dumps(MFA), via="cli")
-    again = intake.accept(json.dumps(MFA), via="cli")
-    assert (again.status, again.duplicate_of) == ("duplicate", first.alert_id)
+def test_a_replay_has_the_same_fingerprint() -> None:
+    assert fingerprint(normalize_event(sign_in())) == fingerprint(normalize_event(sign_in()))
+
+
+def test_without_an_event_id_the_rest_still_decides() -> None:
+    first, second = sign_in(), sign_in()
+    del first["uuid"], second["uuid"]
+    assert fingerprint(normalize_event(first)) == fingerprint(normalize_event(second))
+
+
+def test_intake_folds_a_replay_and_keeps_another_event_apart(make_runtime: MakeRuntime) -> None:
+    intake = Intake(make_runtime(seed=False, dedupe_window_seconds=600))
+    first = intake.accept(json.dumps(sign_in()), source="okta")
+    replay = intake.accept(json.dumps(sign_in()), source="okta")
+    other = intake.accept(json.dumps(sign_in(uuid="evt-2", result="FAILURE")), source="okta")
+    assert first.status == "accepted"
+    assert replay.status == "duplicate" and replay.duplicate_of == first.alert_id
+    assert other.status == "accepted" and other.alert_id != first.alert_id

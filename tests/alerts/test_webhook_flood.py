@@ -14,9 +14,9 @@ import pytest
 from starlette.applications import Starlette
 
 import bot.demo_alerts
-from bot.alerts.signature import signed_headers
-from bot.alerts.webhook import alert_routes
-from bot.alerts.webhook_guard import QUOTA_HEAD_BYTES
+from bot.alerts.intake.signature import signed_headers
+from bot.alerts.intake.webhook import alert_routes
+from bot.alerts.intake.webhook_guard import QUOTA_HEAD_BYTES
 from bot.runtime import Runtime
 from tests.alerts.intake_helpers import MakeRuntime, rows, scalar
 from tests.alerts.webhook_helpers import SECRETS, Reply, post, served

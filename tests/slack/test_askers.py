@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from approval_helpers import audit_rows, park_revoke_sessions
 
 from bot.runtime import Runtime
-from bot.slack.askers import NOT_AN_APPROVER, NOT_AN_ASKER
+from bot.slack.answers.askers import NOT_AN_APPROVER, NOT_AN_ASKER
 from tests.slack.approval_scene import Scene, serve_scene, until
 from tests.slack.test_slash_command import ResponseUrl, command
-from tests.slack_helpers import app_mention
-from tests.slack_standin import SlackStandIn, SlackUser
+from tests.support.approvals import audit_rows, park_revoke_sessions
+from tests.support.slack import app_mention
+from tests.support.slack_standin import SlackStandIn, SlackUser
 
 STRANGER = "U0NOBODY"
 GROUP_MEMBER = "U0TRIAGER"

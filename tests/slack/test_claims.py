@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.alerts.publish import TriageGroup
-from bot.alerts.triage import ProposedAction, TriageResult
-from bot.slack.triage_blocks import triage_blocks
-from tests.fakes import ScriptedModel, ScriptedToolCall
+from bot.alerts.triage.publish import TriageGroup
+from bot.alerts.triage.verdict import ProposedAction, TriageResult
+from bot.slack.blocks.triage_post import triage_blocks
 from tests.slack.thread_checks import MakeApp, post_and_settle, replies_in
-from tests.slack_helpers import ALERTS_CHANNEL, BOT_USER_ID, app_mention
-from tests.slack_standin import SlackStandIn
+from tests.support.fakes import ScriptedModel, ScriptedToolCall
+from tests.support.slack import ALERTS_CHANNEL, BOT_USER_ID, app_mention
+from tests.support.slack_standin import SlackStandIn
 
 REASON = "Denied pushes then a sign-in from a new country."
 LIE = (

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 from bot.slack.server import MAX_SLACK_BODY
-from tests.slack_helpers import ServedSlack, http_request, sign_request
+from tests.support.slack import ServedSlack, http_request, sign_request
 
 CHUNK = b"x" * 65_536
 

@@ -11,20 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from approval_helpers import audit_rows
 from sqlmodel import select
 
 import bot.demo_alerts
-from bot import approvals as ab
-from bot.alerts.queue_worker import TriageWorker
-from bot.alerts.store import AlertRecord, RejectedAlert
-from bot.approvals import ActionRequest
+from bot.actions import approvals as ab
+from bot.actions.approvals import ActionRequest
+from bot.alerts.tables import AlertRecord, RejectedAlert
+from bot.alerts.triage.worker import TriageWorker
 from bot.db import session_scope
 from bot.runtime import Runtime
 from tests.slack.approval_scene import Scene, serve_scene
 from tests.slack.thread_checks import INTAKE_CHANNEL, MakeApp, post_and_settle, replies_in
-from tests.slack_helpers import message
-from tests.slack_standin import SlackStandIn
+from tests.support.approvals import audit_rows
+from tests.support.slack import message
+from tests.support.slack_standin import SlackStandIn
 
 DEMO = Path(bot.demo_alerts.__file__).parent
 ALERT: dict[str, Any] = json.loads((DEMO / "01-okta-mfa-push-fatigue.json").read_text())
