@@ -1,8 +1,11 @@
-"""Secret redaction: exact issued secrets plus patterns for common credential formats.
+"""Secret redaction: exact issued secrets plus rules for common credential formats.
 
-Everything written to the audit log passes through one Redactor. The broker registers every
-secret it issues with `add_secret`; patterns catch secrets that arrive from elsewhere (alert
-fields, tool output, model text). A match is replaced whole by `[REDACTED:<label>]`.
+One Redactor guards every boundary (storage, the model, Slack, logs). The broker registers
+each secret it issues with `add_secret` and retires it with `discard_secret` once the
+credential is revoked and its call's outputs are stored. Rules catch secrets that arrive
+from elsewhere (alert fields, tool output, model text): gitleaks' maintained rule set
+(bot.secret_rules), socbot's own formats, and the patterns below. A match is replaced whole
+by `[REDACTED:<label>]`.
 
 Access key *ids* (AKIA…/ASIA…) are identifiers analysts need, so they are left alone; the
 40-character secret access key is redacted.
@@ -11,12 +14,16 @@ Access key *ids* (AKIA…/ASIA…) are identifiers analysts need, so they are le
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import CredentialError
+from bot.secret_rules.base import Rule
+from bot.secret_rules.formats import EXTRA_RULES
+from bot.secret_rules.gitleaks import default_rules
+from bot.secret_rules.issued import IssuedSecrets
 
 MIN_SECRET_LENGTH = 8
 _MARKER_PREFIX = "[REDACTED:"
@@ -42,12 +49,17 @@ class SecretPattern:
 
 
 def _assignment(keywords: str, label: str) -> list[SecretPattern]:
-    """`key=value` (any value) and `key: value` (value of 6+ characters, to spare prose)."""
-    key = rf"(?<![A-Za-z0-9])(?:[A-Za-z0-9]+[_\-.])*(?:{keywords})[\\\"']*[ \t]*"
+    """`key=value` (any value) and `key: value` (value of 6+ characters, to spare prose).
+
+    The key may end a camelCase name (clientSecret, SessionToken) as well as a snake one.
+    """
+    start = r"(?:(?<![A-Za-z0-9])|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
+    key = rf"{start}(?:[A-Za-z0-9]+[_\-.])*(?:{keywords})[\\\"']*[ \t]*"
     quoted = r"(?:(?<=\")(?P<dq>[^\"\\\n]+)(?=\\?\")|(?<=')(?P<sq>[^'\\\n]+)(?='))"
     not_marker = r"(?!\[REDACTED:)"
     equals = rf"{key}=[ \t]*[\\\"']*{not_marker}(?:{quoted}|(?P<bare>[^\s\"'\\&,;]+))"
-    colon = rf"{key}:[ \t]*[\\\"']*{not_marker}(?:{quoted}|(?P<bare>[^\s\"'\\&,;]{{6,}}))"
+    # Not after a colon: `arn:…:secret:name` names a secret, it does not hold one.
+    colon = rf"(?<!:){key}:[ \t]*[\\\"']*{not_marker}(?:{quoted}|(?P<bare>[^\s\"'\\&,;]{{6,}}))"
     return [
         SecretPattern(label, re.compile(equals, re.IGNORECASE)),
         SecretPattern(label, re.compile(colon, re.IGNORECASE)),
@@ -68,7 +80,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
         re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]+"),
     ),
     SecretPattern(
-        "slack_token", re.compile(r"\b(?:xox[abpe](?:\.xox[abp])?|xapp)-[A-Za-z0-9\-]{8,}")
+        "slack_token", re.compile(r"\b(?:xox[a-z](?:\.xox[a-z])?|xapp)-[A-Za-z0-9\-]{8,}")
     ),
     SecretPattern(
         "github_token",
@@ -86,7 +98,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
         "bearer_token",
         re.compile(
-            r"\bauthorization[\\\"']*[ \t]*[:=][ \t]*[\\\"']*(?:bearer|basic|token|bot)?[ \t]*"
+            r"\bauthorization[\\\"']*[ \t]*[:=][ \t]*[\\\"']*(?:bearer|basic|token|bot|ssws)?[ \t]*"
             r"(?!\[REDACTED:)(?P<header>[A-Za-z0-9._~+/\-]{8,}=*)",
             re.IGNORECASE,
         ),
@@ -108,13 +120,13 @@ PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
         "aws_secret_access_key",
         re.compile(
-            rf"(?<![{_B64}=])(?=[{_B64}]{{0,39}}[A-Z])(?=[{_B64}]{{0,39}}[a-z])"
+            rf"(?<![{_B64}])(?=[{_B64}]{{0,39}}[A-Z])(?=[{_B64}]{{0,39}}[a-z])"
             rf"(?=[{_B64}]{{0,39}}[0-9])[{_B64}]{{40}}(?![{_B64}=])"
         ),
     ),
     SecretPattern("password", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:(?P<pw>[^/\s@]+)@")),
-    *_assignment("password|passwd|passphrase|pwd", "password"),
-    *_assignment("secret|api_?key|apikey|private_?key", "secret"),
+    *_assignment("password|passwd|passphrase|pwd|pass", "password"),
+    *_assignment("secret|api[_\\-]?key|apikey|private_?key", "secret"),
     *_assignment("token", "token"),
 )
 
@@ -122,7 +134,9 @@ PATTERNS: tuple[SecretPattern, ...] = (
 # search for them is far cheaper than running every pattern. Keep it in step with PATTERNS.
 PATTERN_HINT = re.compile(
     r"private.?key|hooks\.slack\.com|xox|xapp-|gh[pousr]_|github_pat_|sk-|eyj|aiza|scb_|bearer"
-    r"|authorization|://|passw|passphrase|pwd|secret|api_?key|apikey|token|[A-Za-z0-9/+]{40}",
+    r"|authorization|://|pass|pwd|secret|api.?key|apikey|token|[A-Za-z0-9/+]{40}"
+    r"|ssws|gocspx|accountkey|sig=|fwogzxivyxdz|fqogzxivyxdz|iqojb3jpz2lu|basic|cookie"
+    r"|k_live_|k_test_|k_prod_|npm_",
     re.IGNORECASE,
 )
 # The same hint without IGNORECASE, for lowercased ASCII text: several times faster, and
@@ -145,11 +159,17 @@ _SECRET_KEY_LABELS: dict[str, str] = {
         ("secret_access_key", "secretaccess_key", "secret_accesskey", "secretaccesskey"),
         "aws_secret_access_key",
     ),
-    **dict.fromkeys(("password", "passwd", "passphrase"), "password"),
+    **dict.fromkeys(("password", "passwd", "passphrase", "_pass", "-pass"), "password"),
     "token": "token",
-    **dict.fromkeys(("secret", "api_key", "apikey", "private_key", "privatekey"), "secret"),
+    **dict.fromkeys(
+        ("secret", "api_key", "api-key", "apikey", "private_key", "privatekey"), "secret"
+    ),
+    **dict.fromkeys(("private_key_id", "privatekeyid", "accountkey"), "secret"),
     "authorization": "bearer_token",
+    "cookie": "cookie",
 }
+# Keys that name a secret only when they are the whole key ("bypass" is not a password).
+_SECRET_KEYS_WHOLE = {"pass": "password", "pwd": "password"}
 _SECRET_KEY_ENDINGS = tuple(_SECRET_KEY_LABELS)
 
 
@@ -174,54 +194,26 @@ def secret_key_label(key: str) -> str | None:
     lowered = key.lower()
     if lowered.endswith("\n"):  # as the regex `$` this replaces did, allow one final newline
         lowered = lowered[:-1]
+    if lowered in _SECRET_KEYS_WHOLE:
+        return _SECRET_KEYS_WHOLE[lowered]
     if not lowered.endswith(_SECRET_KEY_ENDINGS):  # nearly every key: one C-level check
         return None
     return next(label for end, label in _SECRET_KEY_LABELS.items() if lowered.endswith(end))
-
-
-@dataclass(frozen=True)
-class SecretBucket:
-    """Some registered secrets, found with one regex, longest first."""
-
-    regex: re.Pattern[str]
-    labels: dict[str, str]
-
-    @classmethod
-    def of(cls, labels: dict[str, str]) -> SecretBucket:
-        ordered = sorted(labels, key=len, reverse=True)
-        return cls(re.compile("|".join(map(re.escape, ordered))), labels)
-
-    def spans(self, text: str) -> Iterator[Span]:
-        for match in self.regex.finditer(text):
-            yield match.start(), match.end(), self.labels[match.group()]
-
-
-def with_secret(
-    buckets: tuple[SecretBucket, ...], value: str, label: str
-) -> tuple[SecretBucket, ...]:
-    """Add value as a bucket of one, then merge equal-sized neighbours like a binary counter.
-
-    A long-running bot registers a secret per tool call; one regex over all of them would be
-    recompiled in full on every add. This way each secret is recompiled O(log n) times and a
-    scan runs O(log n) regexes.
-    """
-    merged = [*buckets, SecretBucket.of({value: label})]
-    while len(merged) > 1 and len(merged[-1].labels) >= len(merged[-2].labels):
-        newest = merged.pop()
-        merged[-1] = SecretBucket.of({**merged[-1].labels, **newest.labels})
-    return tuple(merged)
 
 
 class Redactor:
     """Replaces secrets in text and in nested data. Safe to share between threads."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # Replaced as a whole under the lock, so readers take it without locking.
-        self._buckets: tuple[SecretBucket, ...] = ()
+        self._issued = IssuedSecrets()
+
+    @property
+    def live_secrets(self) -> int:
+        """How many exact secrets are being redacted now."""
+        return len(self._issued)
 
     def add_secret(self, value: str, label: str = "credential") -> None:
-        """Redact this exact value from now on, wherever it appears."""
+        """Redact this exact value from now on, wherever it appears, until discarded."""
         if len(value) < MIN_SECRET_LENGTH:
             raise CredentialError(
                 f"refusing to register a secret shorter than {MIN_SECRET_LENGTH} characters:"
@@ -229,25 +221,36 @@ class Redactor:
             )
         if not _LABEL.match(label):
             raise CredentialError(f"secret label {label!r} must be 1-40 of A-Z a-z 0-9 _ . -")
-        with self._lock:
-            if all(bucket.labels.get(value) != label for bucket in self._buckets):
-                self._buckets = with_secret(self._buckets, value, label)
+        self._issued.hold(value, label)
+
+    def discard_secret(self, value: str) -> None:
+        """Undo one add_secret: once none is left, the value is no longer redacted (it can no
+        longer appear: its credential is revoked and what its call returned is stored)."""
+        self._issued.release(value)
+
+    @contextmanager
+    def holding(self, value: str, label: str = "credential") -> Iterator[None]:
+        """Keep value redacted for the block, whoever else discards it meanwhile."""
+        self.add_secret(value, label)
+        try:
+            yield
+        finally:
+            self.discard_secret(value)
 
     def find_spans(self, text: str) -> list[Span]:
         """(start, end, label) of every secret in text, merged where they overlap."""
         spans: list[Span] = []
         if may_hold_pattern(text):
-            spans = [span for pattern in PATTERNS for span in pattern.spans(text)]
-        for bucket in self._buckets:
-            spans.extend(bucket.spans(text))
+            rules: tuple[Rule, ...] = (*PATTERNS, *EXTRA_RULES)
+            spans = [span for pattern in rules for span in pattern.spans(text)]
+        spans.extend(default_rules().spans(text))
+        spans.extend(self._issued.spans(text))
         return _merge(spans) if len(spans) > 1 else spans
 
     def find_secrets(self, text: str) -> list[str]:
         return [text[start:end] for start, end, _ in self.find_spans(text)]
 
     def redact_text(self, text: str) -> str:
-        if not self._buckets and not may_hold_pattern(text):
-            return text  # the common case, without building a span list
         spans = self.find_spans(text)
         if not spans:
             return text
