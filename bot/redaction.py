@@ -38,6 +38,7 @@ class SecretPattern:
 
     label: str
     regex: re.Pattern[str]
+    needs: tuple[str, ...] = ()  # lowercase words the text must hold for the regex to run
 
     def spans(self, text: str) -> Iterator[Span]:
         for match in self.regex.finditer(text):
@@ -48,7 +49,7 @@ class SecretPattern:
                 yield match.start(name), match.end(name), self.label
 
 
-def _assignment(keywords: str, label: str) -> list[SecretPattern]:
+def _assignment(keywords: str, label: str, needs: tuple[str, ...]) -> list[SecretPattern]:
     """`key=value` (any value) and `key: value` (value of 6+ characters, to spare prose).
 
     The key may end a camelCase name (clientSecret, SessionToken) as well as a snake one.
@@ -61,8 +62,8 @@ def _assignment(keywords: str, label: str) -> list[SecretPattern]:
     # Not after a colon: `arn:…:secret:name` names a secret, it does not hold one.
     colon = rf"(?<!:){key}:[ \t]*[\\\"']*{not_marker}(?:{quoted}|(?P<bare>[^\s\"'\\&,;]{{6,}}))"
     return [
-        SecretPattern(label, re.compile(equals, re.IGNORECASE)),
-        SecretPattern(label, re.compile(colon, re.IGNORECASE)),
+        SecretPattern(label, re.compile(equals, re.IGNORECASE), needs),
+        SecretPattern(label, re.compile(colon, re.IGNORECASE), needs),
     ]
 
 
@@ -102,6 +103,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
             r"(?!\[REDACTED:)(?P<header>[A-Za-z0-9._~+/\-]{8,}=*)",
             re.IGNORECASE,
         ),
+        ("authorization",),
     ),
     SecretPattern(
         "bearer_token",
@@ -114,6 +116,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
             rf"(?P<key>[{_B64}]{{40}})(?![{_B64}=])",
             re.IGNORECASE,
         ),
+        ("secret",),
     ),
     # A bare 40-character base64 run with upper, lower and digit: how AWS secrets look, and
     # unlike the hex of git commits and sha1 fingerprints, which never mix case.
@@ -124,10 +127,12 @@ PATTERNS: tuple[SecretPattern, ...] = (
             rf"(?=[{_B64}]{{0,39}}[0-9])[{_B64}]{{40}}(?![{_B64}=])"
         ),
     ),
-    SecretPattern("password", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:(?P<pw>[^/\s@]+)@")),
-    *_assignment("password|passwd|passphrase|pwd|pass", "password"),
-    *_assignment("secret|api[_\\-]?key|apikey|private_?key", "secret"),
-    *_assignment("token", "token"),
+    SecretPattern(
+        "password", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:(?P<pw>[^/\s@]+)@"), ("://",)
+    ),
+    *_assignment("password|passwd|passphrase|pwd|pass", "password", ("pass", "pwd")),
+    *_assignment("secret|api[_\\-]?key|apikey|private_?key", "secret", ("secret", "key")),
+    *_assignment("token", "token", ("token",)),
 )
 
 # Every pattern above needs one of these somewhere in the text; most text has none, and one
@@ -143,6 +148,9 @@ PATTERN_HINT = re.compile(
 # equal there (the hint's letters are all lowercase; case folding can pair an ASCII letter
 # with a non-ASCII one, such as k with the Kelvin sign, so other text takes PATTERN_HINT).
 _ASCII_HINT = re.compile(PATTERN_HINT.pattern)
+
+
+_RULES: tuple[Rule, ...] = (*PATTERNS, *EXTRA_RULES)
 
 
 def may_hold_pattern(text: str) -> bool:
@@ -241,8 +249,13 @@ class Redactor:
         """(start, end, label) of every secret in text, merged where they overlap."""
         spans: list[Span] = []
         if may_hold_pattern(text):
-            rules: tuple[Rule, ...] = (*PATTERNS, *EXTRA_RULES)
-            spans = [span for pattern in rules for span in pattern.spans(text)]
+            lowered = text.lower()
+            spans = [
+                span
+                for pattern in _RULES
+                if not pattern.needs or any(word in lowered for word in pattern.needs)
+                for span in pattern.spans(text)
+            ]
         spans.extend(default_rules().spans(text))
         spans.extend(self._issued.spans(text))
         return _merge(spans) if len(spans) > 1 else spans

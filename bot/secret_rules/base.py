@@ -16,6 +16,9 @@ class Rule(Protocol):
     @property
     def label(self) -> str: ...
 
+    @property
+    def needs(self) -> tuple[str, ...]: ...
+
     def spans(self, text: str) -> Iterator[Span]: ...
 
 
@@ -38,6 +41,7 @@ class RegexRule:
     label: str
     regex: re.Pattern[str]
     check: Callable[[str], bool] | None = None
+    needs: tuple[str, ...] = ()  # lowercase words the text must hold for the regex to run
 
     def spans(self, text: str) -> Iterator[Span]:
         for match in self.regex.finditer(text):

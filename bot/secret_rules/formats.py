@@ -27,7 +27,9 @@ EXTRA_RULES: tuple[RegexRule, ...] = (
     # gitleaks' versions of these two want a space or quote after the token, not a URL's &.
     RegexRule("stripe_key", re.compile(r"\b[rs]k_(?:live|test|prod)_[A-Za-z0-9]{10,99}")),
     RegexRule("npm_token", re.compile(r"\bnpm_[A-Za-z0-9]{36}")),
-    RegexRule("okta_token", re.compile(r"\bSSWS[ \t]+(?P<t>[A-Za-z0-9_\-]{20,})", re.I)),
+    RegexRule(
+        "okta_token", re.compile(r"\bSSWS[ \t]+(?P<t>[A-Za-z0-9_\-]{20,})", re.I), needs=("ssws",)
+    ),
     RegexRule("google_oauth_secret", re.compile(r"\bGOCSPX-[A-Za-z0-9_\-]{20,}")),
     RegexRule(
         "azure_storage_key",
@@ -48,6 +50,7 @@ EXTRA_RULES: tuple[RegexRule, ...] = (
             rf"(?P<t>[{_B64}]{{40,}}={{0,2}})",
             re.I,
         ),
+        needs=("token",),
     ),
     # A key whose END line was cut off (or escaped into JSON as \n) still goes whole.
     RegexRule(
@@ -65,6 +68,7 @@ EXTRA_RULES: tuple[RegexRule, ...] = (
         "basic_credential",
         re.compile(rf"\bbasic[ \t]+(?P<b>[{_B64}]{{8,}}={{0,2}})", re.I),
         check=_is_basic_credential,
+        needs=("basic",),
     ),
     RegexRule(
         "cookie",
@@ -73,5 +77,6 @@ EXTRA_RULES: tuple[RegexRule, ...] = (
             r"(?P<c>[^\s\"'\\;,][^\r\n\"'\\]*)",
             re.I,
         ),
+        needs=("cookie",),
     ),
 )
