@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
+from bot.boundary.logs import install_log_redaction
 from bot.commands import (
     actions_cmd,
     alerts_cmd,
@@ -67,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    install_log_redaction()
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

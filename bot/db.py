@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from bot.boundary.database import guard_writes
+
 _engines: dict[str, Engine] = {}
 
 
@@ -66,8 +68,8 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         # Every SQLite transaction takes the write lock up front: no upgrade deadlocks.
         event.listen(engine, "begin", _begin_sqlite)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+        return guard_writes(engine)
+    return guard_writes(create_engine(url, pool_pre_ping=True))
 
 
 def get_engine(url: str) -> Engine:

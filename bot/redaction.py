@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import CredentialError
-from bot.secret_rules.base import Rule
+from bot.secret_rules.base import WORD_START, Rule
 from bot.secret_rules.formats import EXTRA_RULES
 from bot.secret_rules.gitleaks import default_rules
 from bot.secret_rules.issued import IssuedSecrets
 
+_W = WORD_START  # short: most patterns open with it
 MIN_SECRET_LENGTH = 8
 _MARKER_PREFIX = "[REDACTED:"
 _LABEL = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
@@ -54,7 +55,7 @@ def _assignment(keywords: str, label: str, needs: tuple[str, ...]) -> list[Secre
 
     The key may end a camelCase name (clientSecret, SessionToken) as well as a snake one.
     """
-    start = r"(?:(?<![A-Za-z0-9])|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
+    start = r"(?:(?<![A-Za-z0-9])|(?<=\\[nrt])|(?-i:(?<=[a-z])(?=[A-Z])))"
     key = rf"{start}(?:[A-Za-z0-9]+[_\-.])*(?:{keywords})[\\\"']*[ \t]*"
     quoted = r"(?:(?<=\")(?P<dq>[^\"\\\n]+)(?=\\?\")|(?<=')(?P<sq>[^'\\\n]+)(?='))"
     not_marker = r"(?!\[REDACTED:)"
@@ -81,25 +82,29 @@ PATTERNS: tuple[SecretPattern, ...] = (
         re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]+"),
     ),
     SecretPattern(
-        "slack_token", re.compile(r"\b(?:xox[a-z](?:\.xox[a-z])?|xapp)-[A-Za-z0-9\-]{8,}")
+        "slack_token", re.compile(_W + r"(?:xox[a-z](?:\.xox[a-z])?|xapp)-[A-Za-z0-9\-]{8,}")
     ),
     SecretPattern(
         "github_token",
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+        re.compile(_W + r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
     ),
     SecretPattern(
-        "api_key", re.compile(r"\bsk-(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{20,}(?![A-Za-z0-9_\-])")
+        "api_key",
+        re.compile(_W + r"sk-(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{20,}(?![A-Za-z0-9_\-])"),
     ),
     SecretPattern(
         "jwt",
-        re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}"),
+        re.compile(_W + r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}"),
     ),
-    SecretPattern("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])")),
-    SecretPattern("socbot_credential", re.compile(r"\bscb_[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])")),
+    SecretPattern("google_api_key", re.compile(_W + r"AIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])")),
+    SecretPattern(
+        "socbot_credential", re.compile(_W + r"scb_[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])")
+    ),
     SecretPattern(
         "bearer_token",
         re.compile(
-            r"\bauthorization[\\\"']*[ \t]*[:=][ \t]*[\\\"']*(?:bearer|basic|token|bot|ssws)?[ \t]*"
+            _W
+            + r"authorization[\\\"']*[ \t]*[:=][ \t]*[\\\"']*(?:bearer|basic|token|bot|ssws)?[ \t]*"
             r"(?!\[REDACTED:)(?P<header>[A-Za-z0-9._~+/\-]{8,}=*)",
             re.IGNORECASE,
         ),
@@ -107,7 +112,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
     ),
     SecretPattern(
         "bearer_token",
-        re.compile(r"\bbearer[ \t]+(?!\[REDACTED:)(?P<token>[A-Za-z0-9._~+/\-]{16,}=*)", re.I),
+        re.compile(_W + r"bearer[ \t]+(?!\[REDACTED:)(?P<token>[A-Za-z0-9._~+/\-]{16,}=*)", re.I),
     ),
     SecretPattern(
         "aws_secret_access_key",
@@ -128,7 +133,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
         ),
     ),
     SecretPattern(
-        "password", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:(?P<pw>[^/\s@]+)@"), ("://",)
+        "password", re.compile(_W + r"[a-z][a-z0-9+.\-]*://[^/\s:@]+:(?P<pw>[^/\s@]+)@"), ("://",)
     ),
     *_assignment("password|passwd|passphrase|pwd|pass", "password", ("pass", "pwd")),
     *_assignment("secret|api[_\\-]?key|apikey|private_?key", "secret", ("secret", "key")),

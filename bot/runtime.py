@@ -13,6 +13,7 @@ from bot.agent.model import ChatModel
 from bot.agent.tokens import TokenCounter
 from bot.approvals import ApprovalBook, ApproverRule, UsergroupDirectory
 from bot.audit import AuditLog
+from bot.boundary.logs import install_log_redaction
 from bot.config import Settings
 from bot.credentials import CredentialBroker, LabCredentialBackend, SweepReport
 from bot.db import get_engine
@@ -46,6 +47,7 @@ class Runtime:
 
     @cached_property
     def redactor(self) -> Redactor:
+        install_log_redaction(default_redactor())
         return default_redactor()
 
     @cached_property

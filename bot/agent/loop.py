@@ -14,6 +14,7 @@ from bot.agent.model import ChatModel, ModelReply
 from bot.agent.prompts import RenderedPrompt
 from bot.agent.tokens import TokenCounter
 from bot.audit import AuditLog
+from bot.boundary.model import redacting
 from bot.canonical import sha256_hex
 from bot.errors import LimitExceeded
 from bot.executor import Executor, ToolOutcome
@@ -38,7 +39,7 @@ class AgentLoop:
     ) -> None:
         self._executor = executor
         self._audit = audit
-        self._model = model
+        self._model = redacting(model)  # every request and reply crosses here
         self._counter = counter
 
     @property

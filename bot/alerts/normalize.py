@@ -56,7 +56,9 @@ def normalize_event(
 
     An event without a readable time is timed on arrival (received_at, else now) and marked
     time_estimated, unless require_event_time; then it is refused with MissingEventTime."""
-    name = source
+    name, chosen = source, redactor or default_redactor()
+    # Before normalizing too: a field cut to its length limit must not cut a secret in two.
+    event = chosen.redact(event)
     try:
         name = source or detect_source(event)
         with arrival_time(received_at or utcnow(), allowed=not require_event_time) as arrival:
@@ -68,8 +70,9 @@ def normalize_event(
     except UNEXPECTED_ON_ODD_INPUT as exc:
         # A normalizer bug on odd input must still come out as a typed rejection.
         raise AlertRejected(f"unreadable event ({type(exc).__name__})", source=name) from exc
-    raw = (redactor or default_redactor()).redact(alert.raw)
-    return alert.model_copy(update={"raw": raw, "time_estimated": arrival.used})
+    # Every field, not only the raw event: titles, user agents and names are shown and stored.
+    fields = chosen.redact(alert.model_dump(mode="json"))
+    return Alert.model_validate({**fields, "time_estimated": arrival.used})
 
 
 def _run_normalizer(name: str, event: Any) -> Alert:

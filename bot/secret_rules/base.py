@@ -11,6 +11,10 @@ from typing import Protocol
 
 Span = tuple[int, int, str]  # start, end, label
 
+# Where a token may start: at a word boundary, or right after an escaped newline or tab, as
+# in JSON or log text that quotes other text ("…\\nxoxb-…" holds a token, not "nxoxb-").
+WORD_START = r"(?:\b|(?<=\\[nrt]))"
+
 
 class Rule(Protocol):
     @property

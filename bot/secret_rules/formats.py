@@ -9,7 +9,7 @@ import base64
 import binascii
 import re
 
-from bot.secret_rules.base import RegexRule
+from bot.secret_rules.base import WORD_START, RegexRule
 
 
 def _is_basic_credential(value: str) -> bool:
@@ -21,19 +21,24 @@ def _is_basic_credential(value: str) -> bool:
     return b":" in decoded and decoded.isascii()
 
 
+_W = WORD_START  # short: most patterns open with it
 _QUOTE = r"[\\\"']*"
 _B64 = r"A-Za-z0-9+/"
 EXTRA_RULES: tuple[RegexRule, ...] = (
     # gitleaks' versions of these two want a space or quote after the token, not a URL's &.
-    RegexRule("stripe_key", re.compile(r"\b[rs]k_(?:live|test|prod)_[A-Za-z0-9]{10,99}")),
-    RegexRule("npm_token", re.compile(r"\bnpm_[A-Za-z0-9]{36}")),
+    RegexRule("stripe_key", re.compile(_W + r"[rs]k_(?:live|test|prod)_[A-Za-z0-9]{10,99}")),
+    RegexRule("npm_token", re.compile(_W + r"npm_[A-Za-z0-9]{36}")),
     RegexRule(
-        "okta_token", re.compile(r"\bSSWS[ \t]+(?P<t>[A-Za-z0-9_\-]{20,})", re.I), needs=("ssws",)
+        "okta_token",
+        re.compile(_W + r"SSWS[ \t]+(?P<t>[A-Za-z0-9_\-]{20,})", re.I),
+        needs=("ssws",),
     ),
-    RegexRule("google_oauth_secret", re.compile(r"\bGOCSPX-[A-Za-z0-9_\-]{20,}")),
+    RegexRule("google_oauth_secret", re.compile(_W + r"GOCSPX-[A-Za-z0-9_\-]{20,}")),
     RegexRule(
         "azure_storage_key",
-        re.compile(rf"\bAccountKey{_QUOTE}[ \t]*[=:][ \t]*{_QUOTE}(?P<k>[{_B64}]{{20,}}={{0,2}})"),
+        re.compile(
+            _W + rf"AccountKey{_QUOTE}[ \t]*[=:][ \t]*{_QUOTE}(?P<k>[{_B64}]{{20,}}={{0,2}})"
+        ),
     ),
     RegexRule(
         "azure_sas_signature", re.compile(r"[?&]sig=(?P<s>[A-Za-z0-9%+/]{20,}(?:%3D|=){0,2})")
@@ -41,7 +46,7 @@ EXTRA_RULES: tuple[RegexRule, ...] = (
     # STS session tokens open with the base64 of their version header.
     RegexRule(
         "aws_session_token",
-        re.compile(rf"\b(?:FwoGZXIvYXdz|FQoGZXIvYXdz|IQoJb3JpZ2lu)[{_B64}]{{40,}}={{0,2}}"),
+        re.compile(_W + rf"(?:FwoGZXIvYXdz|FQoGZXIvYXdz|IQoJb3JpZ2lu)[{_B64}]{{40,}}={{0,2}}"),
     ),
     RegexRule(
         "aws_session_token",
@@ -66,14 +71,14 @@ EXTRA_RULES: tuple[RegexRule, ...] = (
     ),
     RegexRule(
         "basic_credential",
-        re.compile(rf"\bbasic[ \t]+(?P<b>[{_B64}]{{8,}}={{0,2}})", re.I),
+        re.compile(_W + rf"basic[ \t]+(?P<b>[{_B64}]{{8,}}={{0,2}})", re.I),
         check=_is_basic_credential,
         needs=("basic",),
     ),
     RegexRule(
         "cookie",
         re.compile(
-            rf"\b(?:set-)?cookie{_QUOTE}[ \t]*[:=][ \t]*{_QUOTE}(?!\[REDACTED:)"
+            _W + rf"(?:set-)?cookie{_QUOTE}[ \t]*[:=][ \t]*{_QUOTE}(?!\[REDACTED:)"
             r"(?P<c>[^\s\"'\\;,][^\r\n\"'\\]*)",
             re.I,
         ),

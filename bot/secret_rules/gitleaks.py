@@ -15,7 +15,7 @@ from typing import Any
 
 import ahocorasick
 
-from bot.secret_rules.base import Span, shannon_entropy
+from bot.secret_rules.base import WORD_START, Span, shannon_entropy
 from bot.secret_rules.go_regex import to_python
 
 # Rules socbot turns off, with why. Access key ids are identifiers: analysts read them and
@@ -157,7 +157,15 @@ def _without_lazy_lead(pattern: str) -> tuple[str, int]:
 
 def _compile(pattern: str) -> re.Pattern[str]:
     # ASCII: RE2's \w, \b and \s are ASCII, and the rules' thresholds assume them.
-    return re.compile(to_python(pattern), re.ASCII)
+    return re.compile(_escaped_starts(to_python(pattern)), re.ASCII)
+
+
+def _escaped_starts(pattern: str) -> str:
+    """A leading \\b also accepts a token right after an escaped newline or tab (see
+    WORD_START): alerts and model answers quote JSON text."""
+    flags = "(?i)" if pattern.startswith("(?i)") else ""
+    body = pattern[len(flags) :]
+    return flags + WORD_START + body[2:] if body.startswith(r"\b") else pattern
 
 
 def rule_from(spec: Mapping[str, Any], global_allowlist: Allowlist) -> GitleaksRule:

@@ -20,6 +20,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.boundary.slack import redact_calls
 from bot.errors import ConfigError
 from bot.runtime import Runtime
 from bot.slack.context import SlackContext, WorkerPool
@@ -34,6 +35,7 @@ Registrar = Callable[[App, SlackContext], None]
 
 def connect(runtime: Runtime, client: WebClient, workers: WorkerPool) -> SlackContext:
     """Ask Slack who the bot is (auth.test, once) and build the listeners' context."""
+    client = redact_calls(client, runtime.redactor)
     try:
         identity = client.auth_test()
     except SlackApiError as exc:

@@ -13,6 +13,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.boundary.slack import redact_calls
 from bot.config import Settings
 from bot.errors import ConfigError
 
@@ -68,9 +69,11 @@ def retry_handlers() -> list[RetryHandler]:
 
 
 def make_web_client(settings: Settings) -> WebClient:
-    return WebClient(
+    return redact_calls(
+        WebClient(
         token=bot_token(settings),
         base_url=settings.slack_api_url,
         timeout=TIMEOUT_SECONDS,
-        retry_handlers=retry_handlers(),
+            retry_handlers=retry_handlers(),
+        )
     )
