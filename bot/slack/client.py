@@ -71,9 +71,9 @@ def retry_handlers() -> list[RetryHandler]:
 def make_web_client(settings: Settings) -> WebClient:
     return redact_calls(
         WebClient(
-        token=bot_token(settings),
-        base_url=settings.slack_api_url,
-        timeout=TIMEOUT_SECONDS,
+            token=bot_token(settings),
+            base_url=settings.slack_api_url,
+            timeout=TIMEOUT_SECONDS,
             retry_handlers=retry_handlers(),
         )
     )
