@@ -186,6 +186,9 @@ _SECRET_KEYS_WHOLE = {"pass": "password", "pwd": "password"}
 _SECRET_KEY_ENDINGS = tuple(_SECRET_KEY_LABELS)
 
 
+# No rule finds anything in shorter text ("pwd=ab1" is the shortest assignment it redacts).
+_SHORTEST_FIND = 7
+
 # Leaf types redact() returns as they are (exact types: a subclass may carry a model_dump).
 _PLAIN = frozenset({int, float, bool, type(None)})
 
@@ -269,6 +272,8 @@ class Redactor:
         return [text[start:end] for start, end, _ in self.find_spans(text)]
 
     def redact_text(self, text: str) -> str:
+        if len(text) < _SHORTEST_FIND:
+            return text  # most dict keys and many values: nothing there can be a secret
         spans = self.find_spans(text)
         if not spans:
             return text

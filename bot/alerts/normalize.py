@@ -70,9 +70,10 @@ def normalize_event(
     except UNEXPECTED_ON_ODD_INPUT as exc:
         # A normalizer bug on odd input must still come out as a typed rejection.
         raise AlertRejected(f"unreadable event ({type(exc).__name__})", source=name) from exc
-    # Every field, not only the raw event: titles, user agents and names are shown and stored.
-    fields = chosen.redact(alert.model_dump(mode="json"))
-    return Alert.model_validate({**fields, "time_estimated": arrival.used})
+    # The fields again (not the raw event, redacted above): a normalizer may build a title
+    # or a name from parts, and titles, user agents and names are shown and stored.
+    fields = chosen.redact(alert.model_dump(mode="json", exclude={"raw"}))
+    return Alert.model_validate({**fields, "raw": alert.raw, "time_estimated": arrival.used})
 
 
 def _run_normalizer(name: str, event: Any) -> Alert:
