@@ -17,6 +17,7 @@ from bot.alerts.sources.generic.source import configure_mappings
 from bot.audit.health import require_append_only
 from bot.audit.log import AuditLog
 from bot.audit.tamper import TamperEvidence, build_tamper_evidence
+from bot.boundary.logs import install_log_redaction
 from bot.config import Settings
 from bot.db import get_engine
 from bot.db_url import check_reachable
@@ -61,6 +62,7 @@ class Runtime:
 
     @cached_property
     def redactor(self) -> Redactor:
+        install_log_redaction(default_redactor())
         return default_redactor()
 
     @cached_property
