@@ -25,7 +25,7 @@ from bot.errors import ConfigError
 from bot.executor.dispatch import Executor
 from bot.openbao.secrets import SecretSource, build_secret_source
 from bot.policy import PolicyStore, approvers_for
-from bot.policy_location import with_policy_resolved
+from bot.policy.location import with_policy_resolved
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
 from bot.tasks.backend_choice import build_credential_backend
