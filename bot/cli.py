@@ -14,7 +14,8 @@ import traceback
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli_errors import explain_failure
+from bot.boundary.logs import install_log_redaction
+from bot.commands.failures import explain_failure
 from bot.observability.logs import configure_logging
 
 DESCRIPTION = """\
@@ -109,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(words)
     # Until a command reads its settings (which may choose JSON), plain lines on stderr.
     configure_logging(logging.DEBUG if args.verbose else logging.WARNING, "text")
+    install_log_redaction()
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

@@ -14,6 +14,7 @@ from tools.shared import session_scope
 
 __all__ = ["dispose_engine", "get_engine", "is_postgres", "make_engine", "session_scope"]
 
+from bot.boundary.database import guard_writes
 from bot.db_url import checked_url
 
 _engines: dict[str, Engine] = {}
@@ -71,8 +72,8 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         # Every SQLite transaction takes the write lock up front: no upgrade deadlocks.
         event.listen(engine, "begin", _begin_sqlite)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+        return guard_writes(engine)
+    return guard_writes(create_engine(url, pool_pre_ping=True))
 
 
 def get_engine(url: str) -> Engine:

@@ -17,6 +17,7 @@ from bot.alerts.sources.generic.source import configure_mappings
 from bot.audit.health import require_append_only
 from bot.audit.log import AuditLog
 from bot.audit.tamper import TamperEvidence, build_tamper_evidence
+from bot.boundary.logs import install_log_redaction
 from bot.config import Settings
 from bot.db import get_engine
 from bot.db_url import check_reachable
@@ -24,8 +25,8 @@ from bot.errors import ConfigError
 from bot.executor.dispatch import Executor
 from bot.openbao.secrets import SecretSource, build_secret_source
 from bot.policy import PolicyStore, approvers_for
+from bot.policy.location import with_policy_resolved
 from bot.policy.versions import PolicyVersions
-from bot.policy_location import with_policy_resolved
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
 from bot.tasks.backend_choice import build_credential_backend
@@ -62,6 +63,7 @@ class Runtime:
 
     @cached_property
     def redactor(self) -> Redactor:
+        install_log_redaction(default_redactor())
         return default_redactor()
 
     @cached_property

@@ -18,6 +18,7 @@ from bot.agent.prompts import RenderedPrompt
 from bot.agent.tokens import TokenCounter
 from bot.agent.tool_support import tools_unsupported
 from bot.audit.log import AuditLog
+from bot.boundary.model import redacting
 from bot.canonical import sha256_hex
 from bot.errors import LimitExceeded, ModelError
 from bot.executor.dispatch import Executor, ToolOutcome
@@ -48,7 +49,7 @@ class AgentLoop:
     ) -> None:
         self._executor = executor
         self._audit = audit
-        self._model = model
+        self._model = redacting(model)  # every request and reply crosses here
         self._counter = counter
 
     @property

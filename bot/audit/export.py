@@ -17,6 +17,7 @@ from bot.audit.event import AUDIT_TABLE, ROW_COLUMNS, iter_rows, row_dict, ts_te
 from bot.canonical import canonical_json
 from bot.clock import as_utc, utcnow
 from bot.errors import ConfigError
+from bot.redaction import default_redactor
 
 ExportFormat = Literal["jsonl", "csv"]
 EXPORT_FORMATS: tuple[str, ...] = ("jsonl", "csv")
@@ -54,7 +55,9 @@ def export_events(
             f"unknown export format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}"
         )
     rows = (row_dict(row) for row in iter_rows(engine, where=_filters(task_id, since)))
-    return _jsonl_lines(rows) if fmt == "jsonl" else _csv_lines(rows)
+    lines = _jsonl_lines(rows) if fmt == "jsonl" else _csv_lines(rows)
+    # Rows were redacted when written; today's rules may know a secret those did not.
+    return map(default_redactor().redact_text, lines)
 
 
 def _filters(task_id: str | None, since: datetime | None) -> list[ColumnElement[bool]]:

@@ -15,7 +15,7 @@ from bot.commands.common import (
 from bot.errors import PolicyError
 from bot.policy import Policy, check_against_registry, explain, load_policy
 from bot.policy.diff import policy_changes, widening
-from bot.policy_location import resolve_policy_path
+from bot.policy.location import resolve_policy_path
 from tools import REGISTRY
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import ExitStack
 from typing import Any
 
 from bot.audit.log import AuditLog
@@ -43,18 +44,21 @@ class RunStep:
         self, task: TaskHandle, actor: str, tool: Tool, args: ToolArgs, policy: Policy
     ) -> ToolOutcome:
         rule = policy.tools[tool.name]
-        with self._broker.issue(
-            task.id,
-            tool.name,
-            frozenset(rule.scopes),
-            rule.ttl_seconds,
-            policy_version=policy.version,
-        ) as credential:
-            context = TaskContext(task.id, credential, self._provider)
-            timeout = max(0.1, min(rule.ttl_seconds, task.limits.seconds - task.elapsed()))
-            result, error = _run_with_timeout(tool, args, context, timeout)
-            credential_id = credential.credential_id
-        return self._record_result(task, actor, tool, policy, result, error, credential_id)
+        with ExitStack() as held:
+            with self._broker.issue(
+                task.id,
+                tool.name,
+                frozenset(rule.scopes),
+                rule.ttl_seconds,
+                policy_version=policy.version,
+            ) as credential:
+                # Redacted until the result is stored, though revoked on leaving this block.
+                held.enter_context(self._redactor.holding(credential.secret))
+                context = TaskContext(task.id, credential, self._provider)
+                timeout = max(0.1, min(rule.ttl_seconds, task.limits.seconds - task.elapsed()))
+                result, error = _run_with_timeout(tool, args, context, timeout)
+                credential_id = credential.credential_id
+            return self._record_result(task, actor, tool, policy, result, error, credential_id)
 
     def _record_result(
         self,

@@ -26,6 +26,7 @@ from bot.slack.admission import EventGate, request_kind, where_to_reply
 from bot.slack.audit_posts import attach_audit_posts
 from bot.slack.context import SlackContext, WorkerPool
 from bot.slack.listeners import register_all
+from bot.slack.redacting import redact_calls
 from bot.slack.workers import report_failure
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ Registrar = Callable[[App, SlackContext], None]
 
 def connect(runtime: Runtime, client: WebClient, workers: WorkerPool) -> SlackContext:
     """Ask Slack who the bot is (auth.test, once) and build the listeners' context."""
+    client = redact_calls(client, runtime.redactor)
     try:
         identity = client.auth_test()
     except SlackApiError as exc:

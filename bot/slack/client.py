@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.observability.metrics import observe_slack_error
 from bot.slack.blockkit import fit_message
+from bot.slack.redacting import redact_calls
 
 RATE_LIMIT_RETRIES = 3  # each waits the Retry-After Slack sends
 LONGEST_RATE_LIMIT_WAIT = 30  # seconds; a longer Retry-After fails the call instead
@@ -95,9 +96,11 @@ class FittingWebClient(WebClient):
 
 
 def make_web_client(settings: Settings) -> WebClient:
-    return FittingWebClient(
-        token=bot_token(settings),
-        base_url=settings.slack_api_url,
-        timeout=TIMEOUT_SECONDS,
-        retry_handlers=retry_handlers(),
+    return redact_calls(
+        FittingWebClient(
+            token=bot_token(settings),
+            base_url=settings.slack_api_url,
+            timeout=TIMEOUT_SECONDS,
+            retry_handlers=retry_handlers(),
+        )
     )

@@ -40,6 +40,8 @@ class CredentialBroker:
         self._backend = backend
         self._audit = audit
         self._redactor = redactor
+        # Secrets this process issued and has not yet seen revoked, to stop redacting them then.
+        self._unrevoked: dict[str, str] = {}
 
     @contextmanager
     def issue(
@@ -86,6 +88,7 @@ class CredentialBroker:
             session.add(record)
         secret = self._backend.mint(credential_id, scopes, task_id, expires)
         self._redactor.add_secret(secret, "credential")
+        self._unrevoked[credential_id] = secret
         fingerprint = sha256_hex(secret)[:16]
         try:
             self._set(credential_id, fingerprint=fingerprint)
@@ -136,6 +139,7 @@ class CredentialBroker:
         """Revoke once, verify the backend now refuses it, record the lag. None if already done."""
         record = self._get(credential_id)
         if record is None or record.revoked_at is not None:
+            self._forget_secret(credential_id)
             return None
         try:
             self._backend.revoke(credential_id)
@@ -150,7 +154,9 @@ class CredentialBroker:
         revoked_at = utcnow()
         lag_ms = max(0.0, (revoked_at - as_utc(due_at)).total_seconds() * 1000)
         if not self._mark_revoked(credential_id, revoked_at, reason, lag_ms, verified):
+            self._forget_secret(credential_id)
             return None
+        self._forget_secret(credential_id)
         self._audit.record(
             "credential.revoked",
             task_id=record.task_id,
@@ -166,6 +172,13 @@ class CredentialBroker:
             },
         )
         return Revocation(credential_id, verified, lag_ms)
+
+    def _forget_secret(self, credential_id: str) -> None:
+        """A revoked credential's secret is no longer redacted by the broker's hold: whoever
+        still has its outputs to store holds it themselves (Executor.run_tool)."""
+        secret = self._unrevoked.pop(credential_id, None)
+        if secret is not None:
+            self._redactor.discard_secret(secret)
 
     def _revoke_failed(self, record: CredentialRecord, error: str) -> None:
         self._audit.record(

@@ -58,13 +58,17 @@ def normalize_event(
 
     An event without a readable time is timed on arrival (received_at, else now) and marked
     time_estimated, unless require_event_time; then it is refused with MissingEventTime."""
-    name = source
+    name, chosen = source, redactor or default_redactor()
     try:
+        # Before normalizing too: a field cut to its length limit must not cut a secret in two.
+        # Inside the guard: an event nested too deep to copy is refused, not a crash.
+        event = chosen.redact(event)
         name = source or detect_source(event)
         with arrival_time(received_at or utcnow(), allowed=not require_event_time) as arrival:
             alert = _run_normalizer(name, event)
-        # Inside the guard: an event nested too deep to copy is refused, not a crash.
-        raw = (redactor or default_redactor()).redact(alert.raw)
+        # The fields again (not the raw event, redacted above): a normalizer may build a title
+        # or a name from parts, and titles, user agents and names are shown and stored.
+        fields = chosen.redact(alert.model_dump(mode="json", exclude={"raw"}))
     except AlertRejected:
         raise
     except ValidationError as exc:
@@ -72,7 +76,7 @@ def normalize_event(
     except UNEXPECTED_ON_ODD_INPUT as exc:
         # A normalizer bug on odd input must still come out as a typed rejection.
         raise AlertRejected(f"unreadable event ({type(exc).__name__})", source=name) from exc
-    return alert.model_copy(update={"raw": raw, "time_estimated": arrival.used})
+    return Alert.model_validate({**fields, "raw": alert.raw, "time_estimated": arrival.used})
 
 
 def _run_normalizer(name: str, event: Any) -> Alert:
