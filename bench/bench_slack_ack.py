@@ -184,7 +184,7 @@ def bare_app(standin: SlackStandIn) -> Starlette:
     def ack_only(ack: Ack) -> None:
         ack()
 
-    return Starlette(routes=[slack_route(app)])
+    return Starlette(routes=[slack_route(app, SIGNING_SECRET)])
 
 
 @contextmanager

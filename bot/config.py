@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -134,6 +135,18 @@ class Settings(BaseSettings):
         validation_alias="SOCBOT_ALERT_INTAKE_CHANNEL",
         description="Channel where other integrations post alerts for socbot to ingest.",
     )
+    slack_alert_intake_posters: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="SOCBOT_ALERT_INTAKE_POSTERS",
+        description="Bot (B…) or app (A…) ids allowed to post alerts in the intake channel, "
+        "comma-separated or JSON; anyone else's post is refused and audited.",
+    )
+    cli_approvals: bool = Field(
+        default=True,
+        validation_alias="SOCBOT_CLI_APPROVALS",
+        description="Allow `socbot actions approve|reject|withdraw --as`; production may "
+        "turn it off so verdicts come only from Slack, where the user is authenticated.",
+    )
     approve_emoji: str = Field(default="white_check_mark", validation_alias="SOCBOT_APPROVE_EMOJI")
     reject_emoji: str = Field(default="x", validation_alias="SOCBOT_REJECT_EMOJI")
     slack_workers: int = Field(default=8, ge=1, le=64, validation_alias="SOCBOT_SLACK_WORKERS")
@@ -151,6 +164,18 @@ class Settings(BaseSettings):
     )
     alert_max_bytes: int = Field(
         default=256_000, ge=1_024, validation_alias="SOCBOT_ALERT_MAX_BYTES"
+    )
+    alert_refusals_per_minute: int = Field(
+        default=30,
+        ge=1,
+        validation_alias="SOCBOT_ALERT_REFUSALS_PER_MINUTE",
+        description="Refused webhook requests per source and client per minute; then 429.",
+    )
+    alert_rejected_quota_bytes: int = Field(
+        default=2_000_000,
+        ge=0,
+        validation_alias="SOCBOT_ALERT_REJECTED_QUOTA_BYTES",
+        description="Rejected payload bytes kept per source per hour; past it, heads only.",
     )
     alert_mappings_path: Path | None = Field(
         default=None,
@@ -242,6 +267,11 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("slack_alert_intake_posters", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return split_ids(value)
+
     @property
     def uses_offline_engine(self) -> bool:
         if self.uses_azure:
@@ -251,6 +281,16 @@ class Settings(BaseSettings):
     @property
     def uses_azure(self) -> bool:
         return bool(self.azure_openai_endpoint)
+
+
+def split_ids(value: object) -> object:
+    """A comma-separated string (or a JSON list) of ids as a list; anything else unchanged."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ SocbotError
 ├── LimitExceeded            a per-task limit (turns, tool calls, tokens, seconds) was hit
 ├── ModelError               the model could not be reached or answered nonsense
 ├── BlockKitError            a Slack message value that cannot be cut is over Slack's limit
+├── BodyTooLarge             a streamed request body went past its cap (Slack events)
 └── AlertError               an alert could not be taken in
     ├── AlertRejected        an event that cannot become an Alert (reason safe to show)
     │   └── MissingEventTime the event has no readable time
@@ -40,6 +41,7 @@ __all__ = [
     "AuditIntegrityError",
     "AuditWriteError",
     "BlockKitError",
+    "BodyTooLarge",
     "ConfigError",
     "CredentialError",
     "CredentialRefused",
@@ -150,6 +152,10 @@ class ModelError(SocbotError):
 
 class BlockKitError(SocbotError):
     """A value that cannot be cut without changing what it means is over Slack's limit."""
+
+
+class BodyTooLarge(SocbotError):
+    """A streamed request body went past its byte cap; read no further."""
 
 
 class AlertError(SocbotError):

@@ -26,6 +26,7 @@ from bot.executor.dispatch import Executor
 from bot.openbao.secrets import SecretSource, build_secret_source
 from bot.policy import PolicyStore, approvers_for
 from bot.policy.location import with_policy_resolved
+from bot.policy.versions import PolicyVersions
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
 from bot.tasks.backend_choice import build_credential_backend
@@ -88,8 +89,16 @@ class Runtime:
         )
 
     @cached_property
+    def policy_versions(self) -> PolicyVersions:
+        return PolicyVersions(self.engine)
+
+    @cached_property
     def policies(self) -> PolicyStore:
-        return PolicyStore(self.settings.policy_path, on_event=self._policy_event)
+        return PolicyStore(
+            self.settings.policy_path,
+            on_event=self._policy_event,
+            on_loaded=self.policy_versions.on_loaded,
+        )
 
     def _policy_event(self, kind: str, data: dict[str, Any]) -> None:
         self.audit.record(kind, actor="policy-store", data=data, policy_version=data.get("version"))
@@ -172,5 +181,9 @@ class Runtime:
     def task_limits(self) -> TaskLimits:
         limits = self.policies.current.task_limits
         return TaskLimits(
-            limits.model_turns, limits.tool_calls, limits.tokens, float(limits.seconds)
+            limits.model_turns,
+            limits.tool_calls,
+            limits.tokens,
+            float(limits.seconds),
+            limits.parked_actions,
         )

@@ -47,6 +47,8 @@ TABLE_MODULES = (
     "bot.digest.store",
     "bot.openbao.leases",
     "bot.audit.checkpoints",
+    "bot.policy.history",
+    "bot.alerts.intake.receipts",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # First key of pg_advisory_xact_lock(int4, int4); the second is the schema, so databases that

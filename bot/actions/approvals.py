@@ -137,6 +137,8 @@ class ApprovalBook(ActionStore):
             return f"{approver} is not an approver for {request.tool} under the current policy"
         if approver == request.requester:
             return "the requester cannot approve their own action"
+        if approver in request.origin:
+            return "whoever posted the alert behind an action cannot approve it"
         names = {approver.lower(), *(a.lower() for a in approver_aliases)}
         if names & request.target_aliases:
             return "the target of an action cannot approve it"

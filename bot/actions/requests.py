@@ -54,6 +54,14 @@ class ActionRequest(SQLModel, table=True):
     result_json: str | None = None
     slack_channel: str | None = Field(default=None, max_length=40)
     slack_ts: str | None = Field(default=None, max_length=40)
+    # Who caused the request besides the requester (the poster of the alert): they may not
+    # approve it either. And the stable id the target resolved to when it was parked.
+    origin_json: str | None = None
+    target_identity_id: str | None = Field(default=None, max_length=200)
+
+    @property
+    def origin(self) -> frozenset[str]:
+        return frozenset(json.loads(self.origin_json or "[]"))
 
     @property
     def args(self) -> dict[str, Any]:
@@ -90,17 +98,23 @@ def compute_action_hash(
     requester: str,
     task_id: str,
     policy_version: str,
+    origin: frozenset[str] = frozenset(),
+    target_identity_id: str | None = None,
 ) -> str:
-    return hash_value(
-        {
-            "tool": tool,
-            "args": args,
-            "target": target,
-            "requester": requester,
-            "task_id": task_id,
-            "policy_version": policy_version,
-        }
-    )
+    defining: dict[str, Any] = {
+        "tool": tool,
+        "args": args,
+        "target": target,
+        "requester": requester,
+        "task_id": task_id,
+        "policy_version": policy_version,
+    }
+    # Added only when set, so hashes of requests parked before these existed still match.
+    if origin:
+        defining["origin"] = sorted(origin)
+    if target_identity_id is not None:
+        defining["target_identity_id"] = target_identity_id
+    return hash_value(defining)
 
 
 def hash_matches(request: ActionRequest) -> bool:
@@ -112,4 +126,6 @@ def hash_matches(request: ActionRequest) -> bool:
         requester=request.requester,
         task_id=request.task_id,
         policy_version=request.policy_version,
+        origin=request.origin,
+        target_identity_id=request.target_identity_id,
     )

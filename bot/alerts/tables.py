@@ -52,6 +52,8 @@ class AlertRecord(SQLModel, table=True):
     duplicate_of: str | None = Field(default=None, index=True, max_length=40)
     duplicate_count: int = 0  # on a first alert: duplicates seen so far
     via: str = Field(max_length=20)  # webhook | cli | slack
+    # Who put it in, when that is someone (a Slack poster's ids): they count as a requester.
+    origin_json: str | None = Field(default=None, sa_type=Text)
 
 
 class RejectedAlert(SQLModel, table=True):

@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     APPROVAL_REJECTED = "approval.rejected"
     APPROVAL_REFUSED = "approval.refused"  # an approval that did not count
     APPROVAL_WITHDRAWN = "approval.withdrawn"
+    APPROVAL_CLI = "approval.cli"  # a command-line verdict: the claimed id and the OS user
     ACTION_APPROVED = "action.approved"
     ACTION_EXPIRED = "action.expired"
     ACTION_VOIDED = "action.voided"

@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
+import socket
 
 from bot.actions.approvals import ActionRequest
 from bot.clock import as_utc
 from bot.commands.common import Subparsers, add_command, print_table, runtime_for, short
 from bot.runtime import Runtime
+
+CLI_APPROVALS_OFF = (
+    "approving from the command line is turned off here (SOCBOT_CLI_APPROVALS=false): "
+    "give your verdict on the approval card in Slack"
+)
+
+
+def record_cli_operator(runtime: Runtime, request_id: str, approver: str, verb: str) -> None:
+    """--as names a Slack id nobody checked: who ran the command is put on record beside it."""
+    runtime.audit.record(
+        "approval.cli",
+        actor=approver[:128],
+        data={
+            "request_id": request_id,
+            "verb": verb,
+            "as": approver,
+            "os_user": os_user(),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        },
+    )
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER: say so
+        return f"uid:{os.getuid()}"
 
 
 def register(commands: Subparsers) -> None:
@@ -90,6 +121,10 @@ def describe(runtime: Runtime, request: ActionRequest) -> str:
 
 def decide_action(args: argparse.Namespace) -> int:
     runtime = runtime_for(args)
+    if not runtime.settings.cli_approvals:
+        print(CLI_APPROVALS_OFF)
+        return 2
+    record_cli_operator(runtime, args.request_id, args.approver, args.verb)
     if args.verb == "withdraw":
         done = runtime.approvals.withdraw(args.request_id, args.approver)
         print("withdrawn" if done else "nothing to withdraw: no open approval by that approver")

@@ -13,7 +13,8 @@ from bot.commands.common import (
     settings_for,
 )
 from bot.errors import PolicyError
-from bot.policy import check_against_registry, explain, load_policy
+from bot.policy import Policy, check_against_registry, explain, load_policy
+from bot.policy.diff import policy_changes, widening
 from bot.policy.location import resolve_policy_path
 from tools import REGISTRY
 
@@ -34,6 +35,11 @@ def register(commands: Subparsers) -> None:
     )
     add_policy_option(check, "--file")
     check.add_argument("file", nargs="?", metavar="FILE", help="the same as --policy FILE")
+    check.add_argument(
+        "--against",
+        metavar="OLD",
+        help="an earlier policy file: list what changed, widening changes first",
+    )
     explain_cmd = add_command(
         sub, "explain", explain_tool, "say in words what the bot may do with a tool", database=False
     )
@@ -66,6 +72,22 @@ def check_policy(args: argparse.Namespace) -> int:
     if problems:
         return 1
     print(f"{path}: ok — {len(policy.tools)} tools, version {policy.version[:12]}")
+    if args.against:
+        return compare_with(Path(args.against), policy)
+    return 0
+
+
+def compare_with(old_path: Path, policy: Policy) -> int:
+    try:
+        old = load_policy(old_path)
+    except PolicyError as exc:
+        print(exc)
+        return 1
+    changes = policy_changes(old, policy)
+    wider = widening(changes)
+    print(f"against {old_path}: {len(changes)} changes, {len(wider)} widen power")
+    for change in sorted(changes, key=lambda c: c.kind != "widening"):
+        print(f"  {change.line()}")
     return 0
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy.engine import Engine
+
 from bot.actions import approvals as ab
 from bot.actions.approvals import ActionRequest, ApprovalBook
 from bot.actions.store import AuditEntry
@@ -33,12 +35,15 @@ class ApprovedExecution:
         registry: Mapping[str, Tool],
         run_step: RunStep,
         targets: TargetResolver,
+        engine: Engine,
     ) -> None:
         self._approvals = approvals
         self._tasks = tasks
         self._policies = policies
         self._run_step = run_step
-        self._revalidation = Revalidation(approvals=approvals, registry=registry, targets=targets)
+        self._revalidation = Revalidation(
+            approvals=approvals, registry=registry, targets=targets, engine=engine
+        )
 
     def execute(self, request_id: str, *, actor: str, limits: TaskLimits) -> ToolOutcome:
         subject = {"request_id": request_id}

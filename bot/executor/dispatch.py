@@ -21,9 +21,10 @@ from bot.errors import ProviderError, ToolArgumentError
 from bot.executor.approved import ApprovedExecution
 from bot.executor.outcome import ToolOutcome, parse_arguments
 from bot.executor.parking import Parker, Proposal
-from bot.executor.rate_limit import apply_rate_limit
+from bot.executor.rate_limit import apply_parked_cap, apply_rate_limit
 from bot.executor.run_step import RunStep
-from bot.executor.targets import TargetResolver
+from bot.executor.target_scope import apply_scope
+from bot.executor.targets import TargetResolver, target_aliases
 from bot.policy import Decision, Policy, PolicyStore, ToolCall, decide, exposed_tools
 from bot.redaction import Redactor
 from bot.tasks.credentials import CredentialBroker
@@ -61,6 +62,7 @@ class Executor:
             registry=registry,
             run_step=self._run_step,
             targets=self._targets,
+            engine=engine,
         )
 
     @property
@@ -118,15 +120,18 @@ class Executor:
     ) -> ToolOutcome:
         rule = policy.tools[tool.name]
         try:
-            aliases = self._targets.aliases(task, tool, args, policy)
+            info = self._targets.resolve(task, tool, args, policy)
         except ProviderError as exc:  # unknown or ambiguous target: nothing to decide on
             return self._deny(task, actor, tool.name, policy, f"tools.{tool.name}.target", str(exc))
+        aliases = target_aliases(tool, args, info)
         decision = decide(policy, ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor))
-        decision = apply_rate_limit(self._engine, decision, rule)
+        decision = apply_scope(decision, rule, aliases, evidence)
+        decision = apply_parked_cap(task, apply_rate_limit(self._engine, decision, rule))
         self._audit_decision(task, actor, tool.name, decision)
         if decision.outcome == "run":
             return self._run_step.run(task, actor, tool, args, policy)
-        proposal = Proposal(task, tool, args, aliases, decision, rule, evidence)
+        identity_id = info.identity_id if info is not None else None
+        proposal = Proposal(task, tool, args, aliases, decision, rule, evidence, identity_id)
         if decision.outcome == "recommend":
             return self._parker.draft(proposal)
         if decision.outcome == "require_approval":

@@ -36,6 +36,8 @@ class Proposal:
     decision: Decision
     rule: ToolRule
     evidence: Mapping[str, Any]
+    # The stable id the target resolved to: the approval is for that identity, not a name.
+    target_identity_id: str | None = None
 
 
 class Parker:
@@ -93,7 +95,11 @@ class Parker:
                 requester=task.actor,
                 task_id=task.id,
                 policy_version=decision.policy_version,
+                origin=task.origin,
+                target_identity_id=proposal.target_identity_id,
             ),
+            target_identity_id=proposal.target_identity_id,
+            origin_json=canonical_json(sorted(task.origin)) if task.origin else None,
             quorum=proposal.rule.quorum if status == ab.PENDING else 0,
             status=status,
             evidence_json=canonical_json(self._redactor.redact(dict(proposal.evidence))),

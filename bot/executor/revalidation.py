@@ -2,32 +2,43 @@
 
 An approval is for one exact action under one policy. It is void when the stored request no
 longer matches its hash, an approval was given for another hash, the tool or its arguments no
-longer validate, the current policy would not park it for approval (denied, protected target,
-mode changed), or the counted approvers no longer meet the current approver rule and quorum.
+longer validate, the target now resolves to another identity than the one it was parked
+for, the current policy would not park it for approval (denied, protected target, mode
+changed), the tool has used up its rate limit, or the counted approvers no longer meet the
+current approver rule and quorum.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy.engine import Engine
+
 from bot.actions.approvals import ActionRequest, ApprovalBook, hash_matches
-from bot.errors import NotFound, ToolArgumentError
+from bot.errors import NotFound, ProviderError, ToolArgumentError
 from bot.executor.outcome import parse_arguments
-from bot.executor.targets import TargetResolver
+from bot.executor.rate_limit import rate_limit_reason
+from bot.executor.targets import TargetResolver, target_aliases
 from bot.policy import Policy, ToolCall, decide
 from bot.tasks.runner import TaskHandle
-from tools.base import Tool, ToolArgs
+from tools.base import TargetInfo, Tool, ToolArgs
 
 VoidCheck = tuple[str | None, Tool | None, ToolArgs | None]
 
 
 class Revalidation:
     def __init__(
-        self, *, approvals: ApprovalBook, registry: Mapping[str, Tool], targets: TargetResolver
+        self,
+        *,
+        approvals: ApprovalBook,
+        registry: Mapping[str, Tool],
+        targets: TargetResolver,
+        engine: Engine,
     ) -> None:
         self._approvals = approvals
         self._registry = registry
         self._targets = targets
+        self._engine = engine
 
     def void_reason(self, task: TaskHandle, request: ActionRequest, policy: Policy) -> VoidCheck:
         """(None, tool, args) when the action may run; otherwise (reason, …)."""
@@ -56,11 +67,31 @@ class Revalidation:
         if request.tool not in policy.tools:
             return f"the current policy no longer declares {request.tool}"
         try:
-            aliases = self._targets.aliases(task, tool, args, policy)
+            info = self._targets.resolve(task, tool, args, policy)
         except NotFound as exc:
             return f"the target is gone: {exc}"
+        except ProviderError as exc:
+            return f"the target no longer resolves: {exc}"
+        changed = identity_changed(request, info)
+        if changed is not None:
+            return changed
+        aliases = target_aliases(tool, args, info)
         call = ToolCall(request.tool, args.model_dump(mode="json"), aliases, request.requester)
         decision = decide(policy, call)
         if decision.outcome != "require_approval":
             return f"the current policy no longer allows it with approval: {decision.reason}"
+        return rate_limit_reason(self._engine, policy.tools[request.tool])
+
+
+def identity_changed(request: ActionRequest, info: TargetInfo | None) -> str | None:
+    """Why the target is no longer the identity approvers approved, if it is not."""
+    bound = request.target_identity_id
+    if bound is None:  # parked before binding, or a target that is no identity
         return None
+    now = info.identity_id if info is not None else None
+    if now == bound:
+        return None
+    return (
+        f"{request.target!r} now resolves to {now or 'no identity'}, not {bound} as when it "
+        "was approved: the approval was for that identity"
+    )

@@ -63,6 +63,7 @@ def build_policy(data: Mapping[str, Any], *, source: str, version: str) -> Polic
         approver_groups=MappingProxyType(groups),
         protected_targets=protected,
         tools=MappingProxyType(tools),
+        askers=resolve_approvers(data.get("askers") or {}, groups),
     )
 
 
@@ -97,4 +98,5 @@ def build_rule(
         protected_targets=tool_globs,
         rate_limit=None if limit is None else RateLimit(limit["calls"], limit["per_seconds"]),
         gate=gate,
+        target_must_be_in_alert=bool(rule.get("target_must_be_in_alert", False)),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +52,16 @@ def load_policy_text(text: str, *, source: str = "<string>") -> Policy:
 
 
 def load_policy_bytes(raw: bytes, *, source: str) -> Policy:
-    document = parse_yaml(decode_text(raw, source), source)
+    text = decode_text(raw, source)
+    document = parse_yaml(text, source)
     schema_problem = min(
         schema_problems(document.data), key=lambda p: document.line_of(p.path), default=None
     )
     problem = schema_problem or next(semantic_problems(document.data), None)
     if problem is not None:
         raise _refusal(document, problem)
-    return build_policy(document.data, source=source, version=sha256_hex(raw))
+    policy = build_policy(document.data, source=source, version=sha256_hex(raw))
+    return replace(policy, content=text)
 
 
 def _refusal(document: YamlDocument, problem: Problem) -> PolicyError:
@@ -69,6 +72,7 @@ def semantic_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
     """What the schema cannot say: cross references, sound constraint schemas, quorum."""
     groups = approver_groups(data)
     default_quorum = data["defaults"]["quorum"]
+    yield from _unknown_asker_groups(data.get("askers") or {}, groups)
     for name, rule in data["tools"].items():
         unknown = list(_unknown_groups(name, rule, groups))
         yield from unknown
@@ -88,6 +92,16 @@ def _unknown_groups(
                 f"{where(path)} names approver group '{group}', which is not declared under "
                 f"approver_groups (declared: {declared})"
             )
+            yield Problem(path, reason)
+
+
+def _unknown_asker_groups(
+    askers: Mapping[str, Any], groups: Mapping[str, ApproverSet]
+) -> Iterator[Problem]:
+    for i, group in enumerate(askers.get("groups", ())):
+        if group not in groups:
+            path = ("askers", "groups", i)
+            reason = f"{where(path)} names approver group '{group}', which is not declared"
             yield Problem(path, reason)
 
 

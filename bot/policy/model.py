@@ -59,6 +59,7 @@ class TaskLimits:
     tool_calls: int
     tokens: int
     seconds: int
+    parked_actions: int = 10
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class ToolRule:
     protected_targets: tuple[str, ...]  # this tool's own globs; the policy-wide ones apply too
     rate_limit: RateLimit | None
     gate: Gate = field(repr=False, compare=False)
+    target_must_be_in_alert: bool = False
 
     @property
     def approval_expiry(self) -> timedelta:
@@ -147,6 +149,8 @@ class Policy:
     approver_groups: Mapping[str, ApproverSet]
     protected_targets: tuple[str, ...]
     tools: Mapping[str, ToolRule]
+    content: str = field(default="", repr=False, compare=False)  # the file's text, as loaded
+    askers: ApproverSet = field(default_factory=ApproverSet)  # besides every tool's approvers
 
     def rule_for(self, tool: str) -> ToolRule | None:
         return self.tools.get(tool)

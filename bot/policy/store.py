@@ -18,6 +18,8 @@ from bot.policy.model import Policy
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[str, dict[str, Any]], None]
+# Called as a version comes into force (previous None at start); returns more audit data.
+LoadHook = Callable[[Policy, Policy | None], dict[str, Any]]
 
 
 class PolicyStore:
@@ -34,11 +36,13 @@ class PolicyStore:
         path: str | os.PathLike[str],
         *,
         on_event: EventSink | None = None,
+        on_loaded: LoadHook | None = None,
         check_interval_seconds: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = Path(path)
         self._on_event = on_event
+        self._on_loaded = on_loaded
         self._interval = check_interval_seconds
         self._monotonic = monotonic
         self._lock = threading.Lock()
@@ -105,12 +109,18 @@ class PolicyStore:
 
     def _loaded(self, policy: Policy, previous: Policy | None) -> bool:
         log.info("policy %s loaded from %s", policy.version[:12], policy.source)
+        try:
+            extra = self._on_loaded(policy, previous) if self._on_loaded else {}
+        except Exception:
+            log.exception("recording policy %s failed", policy.version[:12])
+            return False  # not on record: it does not govern
         return self._emit(
             "policy.loaded",
             {
                 "version": policy.version,
                 "path": policy.source,
                 "previous_version": None if previous is None else previous.version,
+                **extra,
             },
         )
 

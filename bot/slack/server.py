@@ -43,6 +43,8 @@ from bot.slack.approvals.usergroups import ensure_usergroup_directory
 from bot.slack.client import make_web_client
 from bot.slack.context import SlackContext
 from bot.slack.event_claims import forget_old_events
+from bot.slack.events_guard import EventsGuard
+from bot.slack.policy_notice import watch_policy
 from bot.slack.triage.workers import TriageWorkers, start_triage_workers
 from bot.slack.workers import ThreadWorkerPool
 
@@ -92,6 +94,7 @@ def start_service(
     try:
         ctx = connect(runtime, client, workers)
         ensure_usergroup_directory(ctx)  # before anything builds the approval rules
+        watch_policy(ctx)
         warm_up(runtime)
         gate = EventGate(ctx)
         bolt = build_app(ctx, gate=gate, socket_mode=socket_mode, registrars=registrars)
@@ -122,27 +125,31 @@ def create_http_app(
         metrics_route(runtime.engine),
     ]
     if bolt is not None:
-        routes.append(slack_route(bolt))
+        routes.append(slack_route(bolt, _signing_secret(runtime.settings)))
     routes.extend(alert_routes(runtime, on_accepted=on_alert_accepted))
     return Starlette(routes=routes)
 
 
-def slack_route(bolt: App) -> Route:
-    """POST /slack/events, dispatched to bolt off the event loop."""
-    return Route(SLACK_EVENTS_PATH, _slack_endpoint(bolt), methods=["POST"])
+def slack_route(bolt: App, signing_secret: str) -> Route:
+    """POST /slack/events, checked (size, signature, shape), then dispatched to bolt off the
+    event loop."""
+    guard = EventsGuard(signing_secret, MAX_SLACK_BODY)
+    return Route(SLACK_EVENTS_PATH, _slack_endpoint(bolt, guard), methods=["POST"])
 
 
-def _slack_endpoint(bolt: App) -> Endpoint:
+def _signing_secret(settings: Settings) -> str:
+    secret = settings.slack_signing_secret
+    return secret.get_secret_value() if secret else ""
+
+
+def _slack_endpoint(bolt: App, guard: EventsGuard) -> Endpoint:
     limiter = anyio.CapacityLimiter(SLACK_REQUEST_THREADS)
 
     async def slack_events(request: Request) -> Response:
-        if int(request.headers.get("content-length") or 0) > MAX_SLACK_BODY:
-            return PlainTextResponse("request too large", status_code=413)
-        body = await request.body()
-        try:
-            bolt_request = to_bolt_request(request, body)
-        except UnicodeDecodeError:
-            return PlainTextResponse("body is not UTF-8", status_code=400)
+        body, refusal = await guard.read(request)
+        if refusal is not None:
+            return PlainTextResponse(refusal.reason, status_code=refusal.status)
+        bolt_request = to_bolt_request(request, body)
         response = await anyio.to_thread.run_sync(bolt.dispatch, bolt_request, limiter=limiter)
         return to_starlette_response(response)
 

@@ -24,8 +24,9 @@ from bot.db import session_scope
 from bot.errors import CredentialError
 from bot.redaction import Redactor
 from bot.tasks.backends import CredentialBackend
+from bot.tasks.orphans import abandon_orphaned_tasks
 from bot.tasks.records import CredentialRecord, TaskRecord
-from bot.tasks.sweep import Revocation, SweepReport, revocation_due
+from bot.tasks.sweep import Revocation, SweepReport, owner_is_dead, revocation_due
 from tools.base import PresentedCredential
 
 MAX_TTL_SECONDS = 900
@@ -227,6 +228,7 @@ class CredentialBroker:
             if (reason_and_time := revocation_due(record, tasks.get(record.task_id), now))
         ]
         revoked, failures = self._revoke_each(due)
+        abandon_orphaned_tasks(self._engine, self._audit, now, owner_is_dead)
         return SweepReport(examined=len(live), revoked=revoked, failed=failures)
 
     def credentials(

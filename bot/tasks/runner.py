@@ -34,6 +34,7 @@ class TaskLimits:
     tool_calls: int
     tokens: int
     seconds: float
+    parked_actions: int = 10  # actions parked or drafted; one injected task cannot flood approvers
 
 
 @dataclass
@@ -48,8 +49,11 @@ class TaskHandle:
     turns: int = 0
     tool_calls: int = 0
     tokens: int = 0
+    parked: int = 0
     status: str = "ok"
     summary: str | None = None
+    # Who else caused this task (an alert's poster): a requester of what it parks.
+    origin: frozenset[str] = frozenset()
 
     def charge_turn(self) -> None:
         self.check_time()
@@ -94,9 +98,15 @@ class TaskRunner:
 
     @contextmanager
     def run(
-        self, kind: str, actor: str, limits: TaskLimits, *, subject: dict[str, Any] | None = None
+        self,
+        kind: str,
+        actor: str,
+        limits: TaskLimits,
+        *,
+        subject: dict[str, Any] | None = None,
+        origin: frozenset[str] = frozenset(),
     ) -> Iterator[TaskHandle]:
-        handle = TaskHandle(new_task_id(), kind, actor, limits)
+        handle = TaskHandle(new_task_id(), kind, actor, limits, origin=origin)
         self._start(handle, subject or {})
         try:
             with log_context(task_id=handle.id):

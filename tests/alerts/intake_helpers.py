@@ -98,7 +98,13 @@ class CountingTriage:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(
-        self, runtime: Any, group: TriageGroup, *, actor: str, variety: int | None = None
+        self,
+        runtime: Any,
+        group: TriageGroup,
+        *,
+        actor: str,
+        variety: int | None = None,
+        origin: frozenset[str] = frozenset(),
     ) -> TriageResult:
         with self.lock:
             self.calls.append(group.group_id)

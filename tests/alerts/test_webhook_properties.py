@@ -27,7 +27,13 @@ from tests.alerts.webhook_helpers import SECRETS
 __all__ = ["acme"]
 pytestmark = pytest.mark.usefixtures("acme")
 CAP = 2_048
-TYPED = {401: "unauthorized", 404: "unknown_source", 413: "too_large", 422: "invalid"}
+TYPED = {
+    401: "unauthorized",
+    404: "unknown_source",
+    413: "too_large",
+    422: "invalid",
+    409: "replay",
+}
 
 
 def mostly(usual: st.SearchStrategy[Any], rare: st.SearchStrategy[Any]) -> Any:

@@ -89,6 +89,8 @@ def test_a_changed_action_with_a_recomputed_hash_is_still_voided(
         requester=stored.requester,
         task_id=stored.task_id,
         policy_version=stored.policy_version,
+        origin=stored.origin,
+        target_identity_id=stored.target_identity_id,
     )
 
     set_request_columns(

@@ -174,6 +174,7 @@ def test_execute_with_approval_parks_with_the_action_hash(
             "requester": ANALYST,
             "task_id": task.id,
             "policy_version": version,
+            "target_identity_id": "p-maria-chen",
         }
     )
     assert (stored.status, stored.quorum, stored.action_hash) == ("pending", 2, expected)
@@ -222,10 +223,10 @@ def test_rate_limit_denies_after_n_calls(make_runtime: RuntimeFactory) -> None:
         ]
     assert [o.status for o in reads] == ["ok", "ok", "denied"]
     assert reads[2].rule == "tools.get_identity.rate_limit"
-    assert "limited to 2 calls per 60s" in reads[2].content["reason"]
-    assert [o.status for o in actions] == ["awaiting_approval", "denied"]
-    assert actions[1].rule == "tools.revoke_sessions.rate_limit"
-    assert len(runtime.approvals.list_requests()) == 1
+    assert "limited to 2 runs per 60s" in reads[2].content["reason"]
+    # Parking runs nothing: both are parked, and the limit is counted when they execute.
+    assert [o.status for o in actions] == ["awaiting_approval", "awaiting_approval"]
+    assert len(runtime.approvals.list_requests()) == 2
 
 
 # -- tools that fail or hang --------------------------------------------------------------------

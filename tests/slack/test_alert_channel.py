@@ -29,6 +29,10 @@ from tests.support.slack_standin import SlackStandIn
 DEMO = Path(bot.demo_alerts.__file__).parent
 ALERT: dict[str, Any] = json.loads((DEMO / "01-okta-mfa-push-fatigue.json").read_text())
 INTEGRATION = "B0INTEGRATION"
+INTAKE_SETTINGS: dict[str, Any] = {
+    "slack_alert_intake_channel": INTAKE_CHANNEL,
+    "slack_alert_intake_posters": [INTEGRATION],
+}
 
 
 def slack_text(raw: str) -> str:
@@ -65,7 +69,7 @@ def test_an_alert_in_a_code_block_is_taken_in(
 ) -> None:
     alert = {**ALERT, "displayMessage": "Push denied & retried <again>"}
     alert["debugContext"] = {"debugData": {"url": "https://okta.example/a?x=1&y=2"}}
-    served = slack_app(slack_alert_intake_channel=INTAKE_CHANNEL)
+    served = slack_app(**INTAKE_SETTINGS)
     body = json.dumps(alert, indent=1)
 
     served.post_event(from_integration(f"New Okta alert:\n```json\n{slack_text(body)}\n```"))
@@ -82,7 +86,7 @@ def test_an_alert_in_a_code_block_is_taken_in(
 
 
 def test_an_alert_in_an_attachment_is_taken_in(slack_app: MakeApp) -> None:
-    served = slack_app(slack_alert_intake_channel=INTAKE_CHANNEL)
+    served = slack_app(**INTAKE_SETTINGS)
     attachment = {"fallback": "Okta alert", "color": "danger", "text": json.dumps(ALERT)}
 
     served.post_event(from_integration("Okta alert", attachments=[attachment]))
@@ -95,7 +99,7 @@ def test_an_alert_in_an_attachment_is_taken_in(slack_app: MakeApp) -> None:
 def test_a_rejected_alert_is_answered_in_its_thread(
     slack_app: MakeApp, slack_standin: SlackStandIn
 ) -> None:
-    served = slack_app(slack_alert_intake_channel=INTAKE_CHANNEL)
+    served = slack_app(**INTAKE_SETTINGS)
     event = from_integration('```{"eventType": "user.session.start", "actor": <broken```')
 
     post_and_settle(served, event, posts=1)
@@ -110,7 +114,7 @@ def test_a_rejected_alert_is_answered_in_its_thread(
 def test_chatter_replies_edits_and_own_posts_are_left_alone(
     slack_app: MakeApp, slack_standin: SlackStandIn
 ) -> None:
-    served = slack_app(slack_alert_intake_channel=INTAKE_CHANNEL)
+    served = slack_app(**INTAKE_SETTINGS)
     root = from_integration(json.dumps(ALERT))
     ignored = [
         message("morning all, anything odd overnight?", channel=INTAKE_CHANNEL),

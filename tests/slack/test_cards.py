@@ -75,7 +75,12 @@ def test_the_card_action_decodes_back_to_the_stored_request(make_runtime: MakeRu
     card = approval_card(view(runtime, request_id))
 
     shown = action_on_card(card.blocks)
-    assert shown == {"tool": "revoke_sessions", "target": "p-maria-chen", "args": request.args}
+    assert shown == {
+        "tool": "revoke_sessions",
+        "target": "p-maria-chen",
+        "args": request.args,
+        "identity": "p-maria-chen",
+    }
     assert shown["args"] == {"identity": "p-maria-chen", "reason": REASON}
     rehashed = compute_action_hash(
         tool=shown["tool"],
@@ -84,6 +89,7 @@ def test_the_card_action_decodes_back_to_the_stored_request(make_runtime: MakeRu
         requester=request.requester,
         task_id=request.task_id,
         policy_version=request.policy_version,
+        target_identity_id=shown["identity"],
     )
     assert rehashed == request.action_hash
     assert f"`{request.action_hash[:10]}`" in block(card.blocks, "meta")

@@ -119,7 +119,10 @@ def test_a_direct_message_is_answered(slack_app: MakeApp, slack_standin: SlackSt
     post_and_settle(served, event, posts=1)
 
     [reply] = replies_in(slack_standin, DM_CHANNEL, event["ts"])
-    assert reply["text"] == "Answered in the DM."
+    assert reply["text"].startswith(
+        "*Assessment* (the model's, not verified):\nAnswered in the DM."
+    )
+    assert "nothing was run, parked or drafted" in reply["text"]
     assert "who is svc-ci-deployer?" in last_user_text(model.requests[0])
 
 

@@ -135,6 +135,7 @@ def test_show_gives_the_stored_action_and_its_verdicts(s: Scene) -> None:
         "tool": "suspend_identity",
         "target": "p-maria-chen",
         "args": request.args,
+        "identity": "p-maria-chen",
     }
     assert f"hash `{request.action_hash[:10]}`" in text
     assert "• <@U0IDADMIN2>: withdrawn via `cli`" in text
@@ -187,21 +188,26 @@ def test_contained_by_alert_id_covers_the_alert_and_its_duplicates(
     duplicate, _ = accept_demo_alert(s.runtime, "02-cloudtrail-key-new-region.json")
     other, _ = accept_demo_alert(s.runtime, "03-google-oauth-consent.json")
 
-    command(s, f"contained {first} key deactivated by hand", response_url=response_url.url)
+    command(
+        s,
+        f"contained {first} key deactivated by hand",
+        response_url=response_url.url,
+        user_id="U0CLOUDADM1",
+    )
     until(lambda: len(response_url.posts) == 1)
 
     [row] = audit_rows(s.runtime, "human.action")
     assert row["data"]["group_id"] == group
     assert row["data"]["alert_ids"] == sorted([first, duplicate])
     assert other not in row["data"]["alert_ids"]
-    assert row["actor"] == "U0ANALYST1"
+    assert row["actor"] == "U0CLOUDADM1"
 
 
 def test_contained_needs_a_known_id_and_a_note(s: Scene, response_url: ResponseUrl) -> None:
     usage = command(s, "contained grp_nothing", response_url=response_url.url)["text"]
     assert usage.startswith("Usage: `/socbot contained")
 
-    command(s, "contained grp_nothing did it", response_url=response_url.url)
+    command(s, "contained grp_nothing did it", response_url=response_url.url, user_id="U0IDADMIN1")
     until(lambda: len(response_url.posts) == 1)
 
     assert response_url.posts[0]["text"].startswith(":warning: no alert or triage group")

@@ -247,7 +247,7 @@ def test_a_question_in_a_triage_thread_gets_that_alerts_facts(
     assert asked.index("DATA: alert of this thread") < asked.index("where did this come from?")
     assert '"source_ip": "185.220.101.34"' in asked and "maria.chen@lab.example" in asked
     [answer] = replies_in(slack_standin, ALERTS_CHANNEL, post["ts"])
-    assert answer["text"] == "It came from a Tor exit."
+    assert "(the model's, not verified):\nIt came from a Tor exit." in answer["text"]
 
 
 def test_the_publisher_needs_an_alerts_channel(slack_app: MakeApp) -> None:

@@ -47,6 +47,7 @@ class IntakeItem:
     source: str | None
     via: str
     size: int | None = None  # bytes declared by the sender, when more than body holds
+    origin: Sequence[str] | None = None  # who posted it, when someone did (Slack ids)
 
 
 class Intake:
@@ -66,10 +67,16 @@ class Intake:
         return self._settings.alert_max_bytes
 
     def accept(
-        self, body: Body, *, source: str | None = None, via: str = "cli", size: int | None = None
+        self,
+        body: Body,
+        *,
+        source: str | None = None,
+        via: str = "cli",
+        size: int | None = None,
+        origin: Sequence[str] | None = None,
     ) -> IntakeOutcome:
         """Store one alert (or its rejection) durably and say which it was."""
-        return self.accept_many([IntakeItem(body, source, via, size)])[0]
+        return self.accept_many([IntakeItem(body, source, via, size, origin)])[0]
 
     def accept_many(self, items: Sequence[IntakeItem]) -> list[IntakeOutcome]:
         """accept() for each item, with one commit for them all."""
@@ -133,7 +140,7 @@ def prepare_item(item: IntakeItem, max_bytes: int, redactor: Redactor) -> Prepar
         log.exception("normalizing an alert failed unexpectedly")
         reason = f"the event could not be normalized ({type(exc).__name__})"
         return Rejection(raw, reason, "invalid", item.source, via)
-    return Prepared(new_alert_id(), alert, via)
+    return Prepared(new_alert_id(), alert, via, tuple(item.origin or ()))
 
 
 def new_alert_id() -> str:

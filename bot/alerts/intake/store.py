@@ -7,6 +7,7 @@ audit chain's lock is held for as short a time as the batch allows.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,8 +35,8 @@ from bot.db import session_scope
 from bot.errors import AuditWriteError, IntakeUnavailable
 
 Status = Literal["accepted", "duplicate", "rejected"]
-# Why a rejection happened, for an HTTP status: 401, 404, 413, 422.
-Problem = Literal["unauthorized", "unknown_source", "too_large", "invalid"]
+# Why a rejection happened, for an HTTP status: 401, 404, 413, 422, 409.
+Problem = Literal["unauthorized", "unknown_source", "too_large", "invalid", "replay"]
 AuditRow = tuple[str, str, dict[str, Any]]  # kind, actor, data
 
 
@@ -62,6 +63,7 @@ class Prepared:
     alert_id: str
     alert: Alert
     via: str
+    origin: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,7 @@ def _record(
         "group_id": group_id,
         "duplicate_count": 0,
         "via": item.via,
+        "origin_json": json.dumps(sorted(item.origin)) if item.origin else None,
     }
 
 
@@ -224,6 +227,7 @@ def _received(item: Prepared, print_: str, placement: Placement) -> dict[str, An
         "target": alert.target.label if alert.target and not alert.target.is_empty() else None,
         "group_id": placement.group_id,
         "storm": placement.is_storm,
+        **({"origin": sorted(item.origin)} if item.origin else {}),
     }
 
 

@@ -13,10 +13,13 @@ stream and reading stops one byte past the cap.
     202 {alert_id, status: accepted|duplicate, group_id}   stored before the answer
     401 bad or missing signature         404 unknown source, or no secret configured for it
     413 body over the cap                422 not JSON, not an object, or not normalizable
+    409 a replay: this signature, or this vendor event id, was taken in before
+    429 too many refused requests from this client (nothing kept; wait a minute)
     503 the database could not store it (nothing kept; retry)
 
 Every 4xx body is {error, reason, rejected_id}: the payload (up to the cap) is kept in the
-rejected_alert table with the reason, so nothing sent is lost.
+rejected_alert table with the reason, so nothing sent is lost (within a per-source hourly
+quota: past it only the payload's head is kept; see bot.alerts.intake.webhook_guard).
 """
 
 from __future__ import annotations
@@ -33,8 +36,15 @@ from starlette.routing import BaseRoute, Route
 from bot.alerts.intake.batcher import IntakeBatcher
 from bot.alerts.intake.normalize import known_sources
 from bot.alerts.intake.pipeline import Intake, IntakeItem, IntakeOutcome, IntakeUnavailable, Problem
-from bot.alerts.intake.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_problem
+from bot.alerts.intake.receipts import ReceiptBook, receipt_keys
+from bot.alerts.intake.signature import (
+    MAX_SKEW_SECONDS,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature_problem,
+)
 from bot.alerts.intake.store import Prepared, Rejection
+from bot.alerts.intake.webhook_guard import RefusalLimiter, within_quota
 from bot.runtime import Runtime
 
 STATUS_FOR: dict[Problem, int] = {
@@ -42,7 +52,9 @@ STATUS_FOR: dict[Problem, int] = {
     "unknown_source": 404,
     "too_large": 413,
     "invalid": 422,
+    "replay": 409,
 }
+LIMITED_RETRY_SECONDS = "60"
 RETRY_AFTER_SECONDS = "5"
 SOURCE_CHARS = 120
 INLINE_BYTES = 16_384
@@ -58,26 +70,58 @@ def alert_routes(
 
 class AlertWebhook:
     def __init__(self, runtime: Runtime, on_accepted: Callable[[], None] | None) -> None:
+        settings = runtime.settings
         self.intake = Intake(runtime)
         self.batcher = IntakeBatcher(self.intake.store)
-        self._secrets = runtime.settings.alert_secrets
+        self._secrets = settings.alert_secrets
         self._on_accepted = on_accepted
+        self._limiter = RefusalLimiter(settings.alert_refusals_per_minute)
+        self._quota = settings.alert_rejected_quota_bytes
+        keep = max(settings.dedupe_window_seconds, 2 * MAX_SKEW_SECONDS)
+        self._receipts = ReceiptBook(runtime.engine, keep)
 
     async def receive(self, request: Request) -> Response:
         source = request.path_params["source"][:SOURCE_CHARS]
+        client = request.client.host if request.client else "unknown"
         try:
             body, size = await read_capped(request, self.intake.max_bytes)
         except ClientDisconnect:
             return _error(400, "disconnected", "the request body did not arrive whole")
         item = IntakeItem(body, source, "webhook", size)
         prepared = self._refusal(request, item) or await self._prepare(item, len(body))
+        keys: list[str] = []
+        if isinstance(prepared, Prepared):
+            keys = receipt_keys(
+                source, request.headers.get(SIGNATURE_HEADER), prepared.alert.vendor_event_id
+            )
+            prepared = await anyio.to_thread.run_sync(self._take, item, prepared, keys)
+        if isinstance(prepared, Rejection):
+            # Past its share of refusals a client's junk is neither kept nor audited; a
+            # signed, valid alert from it still gets through.
+            if not self._limiter.allowed(source, client):
+                response = _error(429, "rate_limited", "too many refused requests; wait a minute")
+                response.headers["Retry-After"] = LIMITED_RETRY_SECONDS
+                return response
+            self._limiter.refused(source, client)
+            prepared = await anyio.to_thread.run_sync(self._within_quota, prepared)
         try:
             outcome = await asyncio.wrap_future(self.batcher.submit(prepared))
         except IntakeUnavailable as exc:
+            if isinstance(prepared, Prepared):  # not stored: the sender's retry is no replay
+                await anyio.to_thread.run_sync(self._receipts.release, keys)
             response = _error(503, "unavailable", str(exc))
             response.headers["Retry-After"] = RETRY_AFTER_SECONDS
             return response
         return self._answer(outcome)
+
+    def _take(self, item: IntakeItem, prepared: Prepared, keys: list[str]) -> Prepared | Rejection:
+        if self._receipts.take(str(item.source), keys):
+            return prepared
+        reason = "a replay: this signature or this vendor event id was taken in before"
+        return self._reject(item, reason, "replay")
+
+    def _within_quota(self, rejection: Rejection) -> Rejection:
+        return within_quota(self.intake.engine, rejection, self._quota)
 
     async def _prepare(self, item: IntakeItem, size: int) -> Prepared | Rejection:
         # A small body is read faster here than a thread hand-off takes; a big one is read

@@ -7,6 +7,7 @@ one five times.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ class LoadedGroup:
     group: TriageGroup
     record: TriageGroupRecord
     variety: int  # distinct fingerprints in the group
+    origins: frozenset[str] = frozenset()  # who posted any of its alerts (Slack ids)
 
     @property
     def actor(self) -> str:
@@ -69,6 +71,7 @@ def load_group(engine: Engine, group_id: str, sample: int = SAMPLE_SIZE) -> Load
         chosen = _sample(members, sample)
         rows = session.scalars(select(AlertRecord).where(col(AlertRecord.id).in_(chosen)))
         by_id = {row.id: Alert.model_validate_json(row.normalized) for row in rows}
+        origins = group_origins(session, group_id)
     group = TriageGroup(
         group_id=group_id,
         alert_ids=[alert_id for alert_id, _ in members],
@@ -76,7 +79,17 @@ def load_group(engine: Engine, group_id: str, sample: int = SAMPLE_SIZE) -> Load
         total=len(members),
         is_storm=record.kind == STORM,
     )
-    return LoadedGroup(group, record, len({fp for _, fp in members}))
+    return LoadedGroup(group, record, len({fp for _, fp in members}), origins)
+
+
+def group_origins(session: Session, group_id: str) -> frozenset[str]:
+    """Everyone who posted an alert of the group, duplicates included: each is a requester."""
+    query = select(col(AlertRecord.origin_json)).where(
+        col(AlertRecord.group_id) == group_id, col(AlertRecord.origin_json).is_not(None)
+    )
+    return frozenset(
+        poster for (text,) in session.execute(query).all() for poster in json.loads(text)
+    )
 
 
 def _sample(members: Sequence[tuple[str, str]], size: int) -> list[str]:

@@ -60,7 +60,12 @@ def _raw_detection(runtime: Runtime, event: Mapping[str, Any]) -> str:
 
 
 def triage_group(
-    runtime: Runtime, group: TriageGroup, *, actor: str, variety: int | None = None
+    runtime: Runtime,
+    group: TriageGroup,
+    *,
+    actor: str,
+    variety: int | None = None,
+    origin: frozenset[str] = frozenset(),
 ) -> TriageResult:
     """Triage a group of normalized alerts once: its sample, its count, its first facts.
     variety: how many distinct fingerprints the group holds, for a storm's header. The
@@ -69,6 +74,8 @@ def triage_group(
         raise AlertError(f"triage group {group.group_id} holds no alerts to show the model")
     text = group_text(group.alerts, group.total, is_storm=group.is_storm, variety=variety)
     subject = {"group_id": group.group_id, "alert": group_facts(group.alerts, group.total)}
+    if origin:
+        subject["origin"] = sorted(origin)
 
     def finish(task: TaskHandle, result: TriageResult) -> TriageResult:
         cited = _with_alert_fields(result, group.alerts)
@@ -82,7 +89,7 @@ def triage_group(
 
     found = detections(engine_for(runtime.settings.detection_rules), group.alerts)
     markers = _markers(group.alerts)
-    return _triage(runtime, text, subject, markers, actor, finish, block_text(found))
+    return _triage(runtime, text, subject, markers, actor, finish, block_text(found), origin)
 
 
 def triage_result_data(group: TriageGroup, result: TriageResult) -> dict[str, Any]:
@@ -129,10 +136,11 @@ def _triage(
     actor: str,
     finish: Callable[[TaskHandle, TriageResult], TriageResult] | None = None,
     detection: str | None = None,
+    origin: frozenset[str] = frozenset(),
 ) -> TriageResult:
     facts = subject["alert"]
     limits = runtime.task_limits()
-    with runtime.tasks.run("triage", actor, limits, subject=subject) as task:
+    with runtime.tasks.run("triage", actor, limits, subject=subject, origin=origin) as task:
         if markers:
             runtime.audit.record(
                 "injection.suspect",

@@ -102,6 +102,7 @@ class TriageWorker:
                         loaded.group,
                         actor=actor or loaded.actor,
                         variety=loaded.variety,
+                        origin=loaded.origins,
                     )
         except Exception as exc:
             TRIAGE_SECONDS.labels("error").observe(time.monotonic() - started)

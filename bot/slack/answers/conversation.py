@@ -25,6 +25,7 @@ from bot.slack.answers.prompt import (
 from bot.slack.answers.store import ConversationStore, Role, ThreadMessage
 from bot.slack.approvals.proposals import as_proposed, post_proposals, refusal_line
 from bot.slack.blocks.escape import mrkdwn
+from bot.slack.blocks.record_view import ASSESSMENT, claims_note, done_from_outcomes, record_section
 from bot.slack.context import SlackContext
 from bot.tasks.runner import TaskHandle
 
@@ -153,7 +154,13 @@ def reply_text(answer: AgentRun) -> str:
     parts = []
     if answer.fell_back_because:
         parts.append(FALLBACK_NOTE.format(reason=mrkdwn(answer.fell_back_because, 200)))
-    parts.append(mrkdwn(result.final_text.strip() or NO_ANSWER, ANSWER_LIMIT))
+    model_text = result.final_text.strip() or NO_ANSWER
+    parts.append(ASSESSMENT + "\n" + mrkdwn(model_text, ANSWER_LIMIT))
+    done = done_from_outcomes(result.outcomes)
+    flagged = claims_note([model_text], done)
+    if flagged:
+        parts.append(flagged)
+    parts.append(record_section(done))
     actions = as_proposed(result.outcomes)
     parts.extend(refusal_line(a) for a in actions if a.status not in _POSTED)
     drafts = len({a.request_id for a in actions if a.status == "recommended"})

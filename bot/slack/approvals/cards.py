@@ -21,6 +21,7 @@ from bot.db import session_scope
 from bot.errors import ApprovalError
 from bot.posts import PostRef
 from bot.slack.approvals.blast import assess_now, blast_radius_for
+from bot.slack.approvals.card_warnings import card_warnings
 from bot.slack.blocks.approval_card import Card, CardView, approval_card, result_reply
 from bot.slack.context import SlackContext
 
@@ -110,6 +111,7 @@ def render_card(
         blast_radius=blast if blast is not None else blast_radius_for(runtime, request),
         now=utcnow(),
         emoji=(ctx.settings.approve_emoji, ctx.settings.reject_emoji),
+        warnings=card_warnings(runtime.engine, request),
     )
     return approval_card(view)
 

@@ -61,6 +61,7 @@ class CardView:
     blast_radius: Mapping[str, Any] | None
     now: datetime
     emoji: tuple[str, str] = field(default=("white_check_mark", "x"))  # approve, reject
+    warnings: Sequence[str] = ()  # from the record: target outside the alert, injection
 
 
 def short_code(request: ActionRequest) -> str:
@@ -68,8 +69,12 @@ def short_code(request: ActionRequest) -> str:
 
 
 def shown_action(request: ActionRequest) -> dict[str, Any]:
-    """The action exactly as stored; the card's action block decodes back to this."""
-    return {"tool": request.tool, "target": request.target, "args": request.args}
+    """The action exactly as stored; the card's action block decodes back to this. "identity"
+    is the stable id the target resolved to: it runs on that identity or not at all."""
+    shown = {"tool": request.tool, "target": request.target, "args": request.args}
+    if request.target_identity_id is not None:
+        shown["identity"] = request.target_identity_id
+    return shown
 
 
 def approval_card(view: CardView) -> Card:
@@ -78,6 +83,7 @@ def approval_card(view: CardView) -> Card:
         _header(request),
         parts.section(_status(view), "status"),
         *parts.code_sections("action", "*Action* — runs exactly as shown:", shown_action(request)),
+        *([parts.section("\n".join(view.warnings), "warnings")] if view.warnings else []),
         parts.section(_why(request), "why"),
         parts.section(parts.blast_lines(view.blast_radius), "blast"),
         parts.section(_who_may_approve(view), "approvers"),

@@ -17,6 +17,7 @@ from bot.slack.approvals.proposals import refusal_line
 from bot.slack.blockkit import fit_message
 from bot.slack.blocks.escape import inline_code, mrkdwn
 from bot.slack.blocks.model_notes import UNREADABLE_HEADER, model_notes, unreadable_prefix
+from bot.slack.blocks.record_view import claims_note, done_from_triage, record_section
 
 DUPLICATES_BLOCK = "socbot_duplicates"
 FEEDBACK_BLOCK = "socbot_feedback"
@@ -39,6 +40,11 @@ def triage_blocks(group: TriageGroup, result: TriageResult) -> list[Block]:
     blocks: list[Block] = [_header(result), _facts(group, result), _section(_summary(result))]
     if result.evidence:
         blocks.append(_section(_evidence(result.evidence)))
+    done = done_from_triage(result)
+    flagged = claims_note([result.summary, *result.evidence], done)
+    if flagged:
+        blocks.append(_section(flagged))
+    blocks.append(_section(record_section(done)))
     if result.blast_radius:
         blocks.append(_section(_blast_radius(result.blast_radius)))
     notes = _notes(group, result)
@@ -103,7 +109,8 @@ def _alert_fields(alert: Alert) -> list[str]:
 
 
 def _summary(result: TriageResult) -> str:
-    return f"*Summary*\n{mrkdwn(result.summary or 'No summary given.', 2_800)}"
+    summary = mrkdwn(result.summary or "No summary given.", 2_800)
+    return f"*Summary* (the model's assessment)\n{summary}"
 
 
 def _evidence(evidence: list[str]) -> str:

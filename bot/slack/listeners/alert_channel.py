@@ -1,7 +1,8 @@
 """The alert-intake channel: alerts that other integrations post into
 settings.slack_alert_intake_channel are taken in like webhook alerts (Intake, via "slack").
 
-Only top-level messages count (replies in threads are people talking, or socbot's own
+Only configured bots and apps may post there (bot.slack.intake_posters). Only top-level
+messages count (replies in threads are people talking, or socbot's own
 answers). A message that offers no JSON is left alone; one whose JSON the intake refuses is
 answered in its thread with the reason and the rejected id, so the sender can fix it.
 """
@@ -18,6 +19,7 @@ from bot.alerts.intake.pipeline import Intake
 from bot.slack.alert_message import alert_body
 from bot.slack.blocks.escape import inline_code, mrkdwn
 from bot.slack.context import SlackContext
+from bot.slack.intake_posters import may_post, poster_ids, refuse_poster
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +51,29 @@ def handle_intake_message(ctx: SlackContext, event: Event) -> None:
         log.debug("message %s in the intake channel holds no JSON; left alone", event.get("ts"))
         return
     channel, ts = str(event["channel"]), str(event["ts"])
-    work = functools.partial(ingest, ctx, body, channel=channel, ts=ts)
+    if not may_post(event, ctx.settings.slack_alert_intake_posters):
+        work = functools.partial(refuse, ctx, event, channel=channel, ts=ts)
+        ctx.workers.submit("refusing an alert poster", work, reply_to=(channel, ts))
+        return
+    origin = poster_ids(event)
+    work = functools.partial(ingest, ctx, body, channel=channel, ts=ts, origin=origin)
     ctx.workers.submit("taking in the alert", work, reply_to=(channel, ts))
 
 
-def ingest(ctx: SlackContext, body: str, *, channel: str, ts: str) -> None:
+def refuse(ctx: SlackContext, event: Event, *, channel: str, ts: str) -> None:
+    refuse_poster(ctx, event)
+    text = (
+        ":no_entry: Not taken in: only the integrations configured for this channel may post "
+        "alerts here (SOCBOT_ALERT_INTAKE_POSTERS). Send alerts through the webhook instead."
+    )
+    ctx.client.chat_postMessage(channel=channel, thread_ts=ts, text=text)
+
+
+def ingest(
+    ctx: SlackContext, body: str, *, channel: str, ts: str, origin: list[str] | None = None
+) -> None:
     """Hand the body to the intake; answer a rejection in the message's thread."""
-    outcome = Intake(ctx.runtime).accept(body, source=None, via="slack")
+    outcome = Intake(ctx.runtime).accept(body, source=None, via="slack", origin=origin)
     if outcome.status != "rejected":
         return
     text = (

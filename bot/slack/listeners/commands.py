@@ -14,6 +14,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.errors import EXPECTED_ERRORS
+from bot.slack.answers.askers import (
+    NOT_AN_APPROVER,
+    NOT_AN_ASKER,
+    may_ask,
+    may_record_containment,
+    refuse,
+)
 from bot.slack.approvals.containment import record_contained
 from bot.slack.blocks.escape import inline_code, mrkdwn
 from bot.slack.context import SlackContext
@@ -22,6 +29,7 @@ from bot.slack.slash import help_text, pending_text, policy_text, show_text
 log = logging.getLogger(__name__)
 
 USAGE_CONTAINED = "Usage: `/socbot contained <alert or group id> <what you did>`"
+ASKERS_ONLY = frozenset({"pending", "show"})
 USAGE_SHOW = "Usage: `/socbot show <request id>` (ids are on the cards and in `/socbot pending`)"
 
 
@@ -35,12 +43,16 @@ def register(app: App, ctx: SlackContext) -> None:
         if verb == "contained":
             _contained(ctx, ack, respond, command, words[1:])
             return
-        ack(text=answer(ctx, verb, words[1:]), response_type="ephemeral")
+        user = str(command.get("user_id"))
+        ack(text=answer(ctx, verb, words[1:], user=user), response_type="ephemeral")
 
 
-def answer(ctx: SlackContext, verb: str, rest: list[str]) -> str:
+def answer(ctx: SlackContext, verb: str, rest: list[str], *, user: str = "") -> str:
     """The ephemeral reply to every subcommand but contained."""
     runtime = ctx.runtime
+    if verb in ASKERS_ONLY and not may_ask(runtime, user):
+        refuse(runtime, user, f"/socbot {verb}", {"command": f"/socbot {verb}"})
+        return NOT_AN_ASKER
     try:
         if verb == "pending":
             return pending_text(runtime)
@@ -82,6 +94,10 @@ def _contained(
 def _record(
     ctx: SlackContext, respond: Callable[..., Any], user: str, ref: str, note: str, channel: Any
 ) -> None:
+    if not may_record_containment(ctx.runtime, user):
+        refuse(ctx.runtime, user, "/socbot contained", {"ref": ref[:80], "channel": channel})
+        respond(text=NOT_AN_APPROVER, response_type="ephemeral")
+        return
     try:
         done = record_contained(ctx.runtime, user, ref, note, channel=channel)
     except EXPECTED_ERRORS as exc:

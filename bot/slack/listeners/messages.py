@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.slack.answers.askers import NOT_AN_ASKER, may_ask, refuse
 from bot.slack.answers.conversation import answer_in_thread
 from bot.slack.context import SlackContext
 
@@ -47,7 +48,7 @@ def handle_question(ctx: SlackContext, event: Event) -> None:
     channel, ts = str(event["channel"]), str(event["ts"])
     thread_ts = str(event.get("thread_ts") or ts)
     work = functools.partial(
-        answer_in_thread,
+        answer_if_allowed,
         ctx,
         channel=channel,
         thread_ts=thread_ts,
@@ -56,6 +57,19 @@ def handle_question(ctx: SlackContext, event: Event) -> None:
         message_ts=ts,
     )
     ctx.workers.submit("answering", work, reply_to=(channel, thread_ts), user=str(event["user"]))
+
+
+def answer_if_allowed(
+    ctx: SlackContext, *, channel: str, thread_ts: str, user: str, text: str, message_ts: str
+) -> None:
+    """Answer the question if the asker may ask; otherwise tell them, and audit it."""
+    if may_ask(ctx.runtime, user):
+        answer_in_thread(
+            ctx, channel=channel, thread_ts=thread_ts, user=user, text=text, message_ts=message_ts
+        )
+        return
+    refuse(ctx.runtime, user, "question socbot", {"channel": channel, "ts": message_ts})
+    ctx.client.chat_postEphemeral(channel=channel, user=user, text=NOT_AN_ASKER)
 
 
 def _is_question(ctx: SlackContext, event: Event) -> bool:
