@@ -51,7 +51,9 @@ SCOPE_ACTIONS: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]] = {
         ),
         (("iam:GetPolicy", "iam:GetPolicyVersion"), POLICIES),
     ),
-    "keys:read": ((("iam:GetUser", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"), TARGET),),
+    "keys:read": (
+        (("iam:GetUser", "iam:GetRole", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"), TARGET),
+    ),
     "keys:deactivate": (
         (("iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"), TARGET),
     ),
@@ -67,8 +69,8 @@ SCOPE_ACTIONS: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]] = {
         ),
     ),
     "groups:write": (
-        (("iam:GetUser", "iam:ListGroupsForUser"), TARGET),
-        (("iam:RemoveUserFromGroup",), GROUPS),
+        (("iam:GetUser", "iam:GetRole", "iam:ListGroupsForUser"), TARGET),
+        (("iam:GetGroup", "iam:RemoveUserFromGroup"), GROUPS),
     ),
     "identity:suspend": (
         (
@@ -79,6 +81,8 @@ SCOPE_ACTIONS: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]] = {
                 "iam:UpdateAccessKey",
                 "iam:GetLoginProfile",
                 "iam:DeleteLoginProfile",
+                "iam:GetUserPolicy",
+                "iam:GetRolePolicy",
                 "iam:PutUserPolicy",
                 "iam:PutRolePolicy",
             ),
@@ -86,9 +90,21 @@ SCOPE_ACTIONS: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]] = {
         ),
     ),
     "sessions:revoke": (
-        (("iam:GetUser", "iam:GetRole", "iam:PutUserPolicy", "iam:PutRolePolicy"), TARGET),
+        (
+            (
+                "iam:GetUser",
+                "iam:GetRole",
+                "iam:GetUserPolicy",
+                "iam:GetRolePolicy",
+                "iam:PutUserPolicy",
+                "iam:PutRolePolicy",
+            ),
+            TARGET,
+        ),
     ),
-    "mfa:reset": ((("iam:GetUser", "iam:ListMFADevices", "iam:DeactivateMFADevice"), TARGET),),
+    "mfa:reset": (
+        (("iam:GetUser", "iam:GetRole", "iam:ListMFADevices", "iam:DeactivateMFADevice"), TARGET),
+    ),
 }
 
 # What each provider operation needs, as policy scopes (checked before AWS is called) and as
@@ -124,7 +140,7 @@ OPERATION_ACTIONS: Mapping[str, frozenset[str]] = {
         }
     ),
     "list_access_keys": frozenset(
-        {"iam:GetUser", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"}
+        {"iam:GetUser", "iam:GetRole", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"}
     ),
     "assess_blast_radius": frozenset(
         {
@@ -143,6 +159,9 @@ OPERATION_ACTIONS: Mapping[str, frozenset[str]] = {
             "iam:GetPolicy",
             "iam:GetPolicyVersion",
             "iam:ListAccessKeys",
+            "iam:GetAccessKeyLastUsed",
+            "iam:GetLoginProfile",
+            "iam:ListMFADevices",
         }
     ),
     "deactivate_access_key": frozenset(
@@ -157,7 +176,13 @@ OPERATION_ACTIONS: Mapping[str, frozenset[str]] = {
         }
     ),
     "remove_from_group": frozenset(
-        {"iam:GetUser", "iam:ListGroupsForUser", "iam:RemoveUserFromGroup"}
+        {
+            "iam:GetUser",
+            "iam:GetRole",
+            "iam:GetGroup",
+            "iam:ListGroupsForUser",
+            "iam:RemoveUserFromGroup",
+        }
     ),
     "suspend_identity": frozenset(
         {
@@ -167,14 +192,25 @@ OPERATION_ACTIONS: Mapping[str, frozenset[str]] = {
             "iam:UpdateAccessKey",
             "iam:GetLoginProfile",
             "iam:DeleteLoginProfile",
+            "iam:GetUserPolicy",
+            "iam:GetRolePolicy",
             "iam:PutUserPolicy",
             "iam:PutRolePolicy",
         }
     ),
     "revoke_sessions": frozenset(
-        {"iam:GetUser", "iam:GetRole", "iam:PutUserPolicy", "iam:PutRolePolicy"}
+        {
+            "iam:GetUser",
+            "iam:GetRole",
+            "iam:GetUserPolicy",
+            "iam:GetRolePolicy",
+            "iam:PutUserPolicy",
+            "iam:PutRolePolicy",
+        }
     ),
-    "reset_mfa": frozenset({"iam:GetUser", "iam:ListMFADevices", "iam:DeactivateMFADevice"}),
+    "reset_mfa": frozenset(
+        {"iam:GetUser", "iam:GetRole", "iam:ListMFADevices", "iam:DeactivateMFADevice"}
+    ),
 }
 
 
