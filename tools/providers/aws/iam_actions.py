@@ -55,12 +55,21 @@ SCOPE_ACTIONS: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]] = {
         (("iam:GetUser", "iam:GetRole", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"), TARGET),
     ),
     "keys:deactivate": (
-        (("iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"), TARGET),
+        (
+            (
+                "iam:GetAccessKeyLastUsed",
+                "iam:GetUser",
+                "iam:ListAccessKeys",
+                "iam:UpdateAccessKey",
+            ),
+            TARGET,
+        ),
     ),
     "keys:rotate": (
         (
             (
                 "iam:GetAccessKeyLastUsed",
+                "iam:GetUser",
                 "iam:ListAccessKeys",
                 "iam:CreateAccessKey",
                 "iam:UpdateAccessKey",
@@ -165,11 +174,12 @@ OPERATION_ACTIONS: Mapping[str, frozenset[str]] = {
         }
     ),
     "deactivate_access_key": frozenset(
-        {"iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"}
+        {"iam:GetAccessKeyLastUsed", "iam:GetUser", "iam:ListAccessKeys", "iam:UpdateAccessKey"}
     ),
     "rotate_access_key": frozenset(
         {
             "iam:GetAccessKeyLastUsed",
+            "iam:GetUser",
             "iam:ListAccessKeys",
             "iam:CreateAccessKey",
             "iam:UpdateAccessKey",

@@ -15,7 +15,7 @@ from tools.base import PresentedCredential, TargetInfo
 from tools.providers.aws import actions
 from tools.providers.aws.blast import blast_radius_view
 from tools.providers.aws.config import AwsConfig
-from tools.providers.aws.errors import AwsCredentialRefused, AwsUnsupported
+from tools.providers.aws.errors import AwsCredentialRefused, AwsError, AwsUnsupported
 from tools.providers.aws.iam_actions import OPERATION_SCOPES
 from tools.providers.aws.lookup import Identity, find_group, find_identity
 from tools.providers.aws.session import AwsKeys, client, translate
@@ -23,6 +23,16 @@ from tools.providers.aws.targets import target_info
 from tools.providers.aws.views import identity_view, keys_view
 
 T = TypeVar("T")
+ACTIONS = frozenset(
+    {
+        "deactivate_access_key",
+        "rotate_access_key",
+        "remove_from_group",
+        "suspend_identity",
+        "revoke_sessions",
+        "reset_mfa",
+    }
+)
 
 
 class AwsProvider:
@@ -50,7 +60,16 @@ class AwsProvider:
         view: Callable[[Any, Identity], T],
     ) -> T:
         with self._iam(cred, operation) as iam:
-            return view(iam, find_identity(iam, self.config, ref))
+            identity = find_identity(iam, self.config, ref)
+            if operation in ACTIONS:
+                self._refuse_own(identity)
+            return view(iam, identity)
+
+    def _refuse_own(self, identity: Identity) -> None:
+        """socbot never acts on its own role or per-call users: that could lift a revocation."""
+        own_path = f":user{self.config.user_path}"
+        if identity.arn == self.config.role_arn or own_path in identity.arn:
+            raise AwsError(f"{identity.arn} is socbot's own identity: socbot does not act on it")
 
     # Reads.
 
@@ -87,18 +106,30 @@ class AwsProvider:
     # Actions.
 
     def deactivate_access_key(self, cred: PresentedCredential, key_id: str) -> dict[str, Any]:
-        with self._iam(cred, "deactivate_access_key") as iam:
-            return actions.deactivate_access_key(iam, key_id)
+        return self._on_identity(
+            cred,
+            "deactivate_access_key",
+            key_id,
+            lambda iam, _owner: actions.deactivate_access_key(iam, key_id),
+        )
 
     def rotate_access_key(self, cred: PresentedCredential, key_id: str) -> dict[str, Any]:
-        with self._iam(cred, "rotate_access_key") as iam:
-            return actions.rotate_access_key(iam, key_id, self._deliver)
+        return self._on_identity(
+            cred,
+            "rotate_access_key",
+            key_id,
+            lambda iam, _owner: actions.rotate_access_key(iam, key_id, self._deliver),
+        )
 
     def remove_from_group(
         self, cred: PresentedCredential, identity: str, group: str
     ) -> dict[str, Any]:
-        with self._iam(cred, "remove_from_group") as iam:
-            return actions.remove_from_group(iam, find_identity(iam, self.config, identity), group)
+        return self._on_identity(
+            cred,
+            "remove_from_group",
+            identity,
+            lambda iam, found: actions.remove_from_group(iam, found, group),
+        )
 
     def suspend_identity(self, cred: PresentedCredential, identity: str) -> dict[str, Any]:
         now = datetime.now(UTC)
