@@ -34,10 +34,12 @@ from bot.errors import (
 from bot.execution import TIMED_OUT_NOTE, execute_approved
 from bot.parking import Parker, Proposal
 from bot.policy import Decision, Policy, PolicyStore, ToolCall, ToolRule, decide, exposed_tools
+from bot.providers.scope import call_scope_for
 from bot.redaction import Redactor
 from bot.tasks import TaskHandle, TaskLimits, TaskRunner
 from bot.tool_outcome import ToolOutcome, parse_arguments
 from tools.base import Provider, TaskContext, Tool, ToolArgs
+from tools.call_scope import scoped_call
 
 __all__ = ["Executor", "ToolOutcome", "parse_arguments"]
 
@@ -163,9 +165,12 @@ class Executor:
         target = tool.target_of(args)
         if mode == "read_only" or target is None:
             return frozenset()
-        with self._broker.issue(
-            task.id, "resolve_target", RESOLVE_SCOPES, 30, policy_version=policy.version
-        ) as credential:
+        with (
+            scoped_call(call_scope_for(self._provider, "resolve_target", target)),
+            self._broker.issue(
+                task.id, "resolve_target", RESOLVE_SCOPES, 30, policy_version=policy.version
+            ) as credential,
+        ):
             info = self._provider.resolve_target(credential, target)
         return frozenset({target.lower(), *info.aliases})
 
@@ -202,13 +207,17 @@ class Executor:
         self, task: TaskHandle, actor: str, tool: Tool, args: ToolArgs, policy: Policy
     ) -> ToolOutcome:
         rule = policy.tools[tool.name]
-        with self._broker.issue(
-            task.id,
-            tool.name,
-            frozenset(rule.scopes),
-            rule.ttl_seconds,
-            policy_version=policy.version,
-        ) as credential:
+        scope = call_scope_for(self._provider, tool.name, tool.target_of(args))
+        with (
+            scoped_call(scope),
+            self._broker.issue(
+                task.id,
+                tool.name,
+                frozenset(rule.scopes),
+                rule.ttl_seconds,
+                policy_version=policy.version,
+            ) as credential,
+        ):
             context = TaskContext(task.id, credential, self._provider)
             timeout = max(0.1, min(rule.ttl_seconds, task.limits.seconds - task.elapsed()))
             result, error = _run_with_timeout(tool, args, context, timeout)

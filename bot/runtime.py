@@ -14,11 +14,13 @@ from bot.agent.tokens import TokenCounter
 from bot.approvals import ApprovalBook, ApproverRule, UsergroupDirectory
 from bot.audit import AuditLog
 from bot.config import Settings
-from bot.credentials import CredentialBroker, LabCredentialBackend, SweepReport
+from bot.credentials import CredentialBroker, SweepReport
 from bot.db import get_engine
 from bot.errors import ConfigError
 from bot.executor import Executor
 from bot.policy import PolicyStore, approvers_for
+from bot.providers.build import ProviderSet, build_providers
+from bot.providers.settings import ProviderSettings, configured_providers
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
 from bot.tasks import TaskLimits, TaskRunner
@@ -61,11 +63,15 @@ class Runtime:
 
     @cached_property
     def provider(self) -> LabProvider:
-        if self.settings.provider != "lab":
-            raise ConfigError(
-                f"provider {self.settings.provider!r} is not available; only 'lab' is built in"
-            )
+        """The embedded lab (the lab provider of `providers`)."""
+        configured_providers("", self.settings.provider)  # an unknown name is refused here
         return LabProvider(self.engine)
+
+    @cached_property
+    def providers(self) -> ProviderSet:
+        """Every configured provider (SOCBOT_PROVIDERS), the router and their backends."""
+        names = configured_providers(ProviderSettings().providers, self.settings.provider)
+        return build_providers(names, self.engine, lambda: self.provider)
 
     @cached_property
     def broker(self) -> CredentialBroker:
@@ -74,7 +80,7 @@ class Runtime:
                 f"credential backend {self.settings.credential_backend!r} is not available; "
                 "only 'lab' is built in"
             )
-        backend = LabCredentialBackend(self.provider)
+        backend = self.providers.backend
         broker = CredentialBroker(self.engine, backend, self.audit, self.redactor)
         # Whatever a crashed process left live is revoked before this one issues anything.
         report = self.startup_sweep = broker.sweep()
@@ -110,7 +116,7 @@ class Runtime:
             broker=self.broker,
             approvals=self.approvals,
             tasks=self.tasks,
-            provider=self.provider,
+            provider=self.providers.router,
             registry=REGISTRY,
         )
 

@@ -12,7 +12,8 @@ from typing import Protocol
 class SecretSource(Protocol):
     """Named secrets such as "aws/access_key_id". None when the source does not hold one."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def get(self, key: str) -> str | None: ...
 

@@ -1,0 +1,72 @@
+"""Builds the configured providers, the router in front of them and their credential backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from bot.credentials import CredentialBackend, LabCredentialBackend
+from bot.errors import ConfigError
+from bot.providers.backend import RoutingCredentialBackend
+from bot.providers.ownership import Claim, aws_claim, lab_claim
+from bot.providers.router import ProviderRouter
+from bot.providers.settings import AwsSettings
+from tools.base import Provider
+from tools.providers.aws.config import AwsConfig
+from tools.providers.aws.credentials import AwsIamUserBackend, AwsStsBackend
+from tools.providers.aws.errors import AwsError
+from tools.providers.aws.provider import AwsProvider
+from tools.providers.aws.secrets import EnvSecretSource, SecretSource
+from tools.providers.lab.provider import LabProvider
+
+
+@dataclass(frozen=True)
+class ProviderSet:
+    router: ProviderRouter
+    backend: CredentialBackend
+    backends: dict[str, CredentialBackend]
+
+
+def aws_backend(
+    config: AwsConfig, secrets: SecretSource, propagation_seconds: float
+) -> CredentialBackend:
+    try:
+        if config.strategy == "iam_user":
+            return AwsIamUserBackend(config, secrets, propagation_seconds=propagation_seconds)
+        return AwsStsBackend(config, secrets, propagation_seconds=propagation_seconds)
+    except AwsError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def build_providers(
+    names: tuple[str, ...],
+    engine: Engine,
+    lab: Callable[[], LabProvider],
+    *,
+    aws_settings: AwsSettings | None = None,
+    secrets: SecretSource | None = None,
+) -> ProviderSet:
+    providers: dict[str, Provider] = {}
+    claims: dict[str, Claim] = {}
+    backends: dict[str, CredentialBackend] = {}
+    for name in names:
+        if name == "lab":
+            providers[name], claims[name] = lab(), lab_claim(engine)
+            backends[name] = LabCredentialBackend(lab())
+        elif name == "aws":
+            settings = aws_settings or AwsSettings()
+            config = settings.config()
+            providers[name], claims[name] = AwsProvider(config), aws_claim(config)
+            backends[name] = aws_backend(
+                config, secrets or EnvSecretSource(), settings.propagation_seconds
+            )
+        else:
+            raise ConfigError(f"provider {name!r} is not built in")
+    router = ProviderRouter(providers, claims)
+    # One provider: its own backend, so credential rows keep naming the backend that minted them.
+    backend = (
+        backends[names[0]] if len(names) == 1 else RoutingCredentialBackend(backends, names[0])
+    )
+    return ProviderSet(router, backend, backends)

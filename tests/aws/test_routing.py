@@ -1,0 +1,97 @@
+"""lab and aws at once: each target goes to the provider that owns it, through the whole gate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from approval_helpers import execute, park
+
+from bot.audit_verify import verify
+from bot.runtime import Runtime
+from tests.aws.world import AwsWorld
+
+MakeRuntime = Callable[..., Runtime]
+REASON = "key used from a new country minutes after a leaked-credential alert"
+
+
+@pytest.fixture
+def routed(
+    aws_world: AwsWorld, make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> Runtime:
+    env = {
+        "SOCBOT_PROVIDERS": "lab,aws",
+        "SOCBOT_AWS_ENDPOINT_URL": aws_world.api.endpoint_url,
+        "SOCBOT_AWS_ACCOUNTS": aws_world.api.account,
+        "SOCBOT_AWS_STRATEGY": "iam_user",
+        "SOCBOT_AWS_PROPAGATION_SECONDS": "0",
+        "SOCBOT_AWS_ACCESS_KEY_ID": aws_world.base.access_key_id,
+        "SOCBOT_AWS_SECRET_ACCESS_KEY": aws_world.base.secret_access_key,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return make_runtime()
+
+
+def call(runtime: Runtime, tool: str, args: dict[str, Any]) -> Any:
+    with runtime.tasks.run("thread", "U0ANALYST1", runtime.task_limits()) as task:
+        return runtime.executor.call(task, tool, args, actor="U0ANALYST1")
+
+
+def test_reads_go_to_the_owner(routed: Runtime, aws_world: AwsWorld) -> None:
+    aws = call(routed, "get_identity", {"identity": aws_world.arn("user", aws_world.alice)})
+    assert aws.status == "ok", aws
+    assert aws.content["result"]["name"] == aws_world.alice
+    lab = call(routed, "get_identity", {"identity": "p-maria-chen"})
+    assert lab.status == "ok" and lab.content["result"]["id"] == "p-maria-chen"
+    backends = {r.tool: r.backend for r in routed.broker.credentials()}
+    assert backends == {"get_identity": "routed"}
+    assert all(r.revoke_verified for r in routed.broker.credentials())
+
+
+def test_a_target_no_provider_owns_is_refused_with_that_reason(routed: Runtime) -> None:
+    outcome = call(routed, "get_identity", {"identity": "arn:aws:iam::999999999999:user/x"})
+    assert outcome.status == "error"
+    assert "no configured provider (lab, aws) owns" in outcome.content["error"]
+    action = call(
+        routed,
+        "suspend_identity",
+        {"identity": "arn:aws:iam::999999999999:user/x", "reason": REASON},
+    )
+    assert action.status == "denied" and action.rule == "tools.suspend_identity.target"
+    assert "no configured provider (lab, aws) owns" in action.content["reason"]
+    assert not [r for r in routed.broker.credentials() if r.tool == "suspend_identity"]
+
+
+def test_an_aws_key_is_deactivated_only_after_approval(
+    routed: Runtime, aws_world: AwsWorld
+) -> None:
+    key = aws_world.alice_keys[0].access_key_id
+    request_id = park(routed, "deactivate_access_key", {"key_id": key, "reason": REASON})
+    iam = aws_world.admin_iam()
+
+    def status() -> str:
+        keys = iam.list_access_keys(UserName=aws_world.alice)["AccessKeyMetadata"]
+        return next(k["Status"] for k in keys if k["AccessKeyId"] == key)
+
+    assert status() == "Active"
+    assert routed.approvals.decide(request_id, "U0CLOUDADM1", "approve").ready_to_execute
+    outcome = execute(routed, request_id, actor="U0CLOUDADM1")
+    assert outcome.status == "ok", outcome
+    assert status() == "Inactive"
+    assert outcome.content["result"]["undo"][0]["params"]["Status"] == "Active"
+    users = iam.list_users(PathPrefix="/socbot/")["Users"]
+    assert users == [], "a per-call user outlived its call"
+    assert all(r.revoke_verified for r in routed.broker.credentials())
+    assert verify(routed.engine).ok
+    request = routed.approvals.get(request_id)
+    assert "provider:aws" in request.target_aliases_json
+
+
+def test_protected_aws_identities_are_refused(routed: Runtime, aws_world: AwsWorld) -> None:
+    keys = aws_world.admin_iam().list_access_keys(UserName=aws_world.break_glass)
+    key = keys["AccessKeyMetadata"][0]["AccessKeyId"]
+    outcome = call(routed, "deactivate_access_key", {"key_id": key, "reason": REASON})
+    assert outcome.status == "denied"
+    assert "protected" in outcome.content["reason"]
