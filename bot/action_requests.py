@@ -14,6 +14,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.canonical import hash_value
+from bot.providers.naming import provider_of
 
 PENDING, APPROVED, REJECTED, EXPIRED = "pending", "approved", "rejected", "expired"
 WITHDRAWN, EXECUTING, EXECUTED, FAILED, VOIDED = (
@@ -90,17 +91,21 @@ def compute_action_hash(
     requester: str,
     task_id: str,
     policy_version: str,
+    provider: str | None = None,
 ) -> str:
-    return hash_value(
-        {
-            "tool": tool,
-            "args": args,
-            "target": target,
-            "requester": requester,
-            "task_id": task_id,
-            "policy_version": policy_version,
-        }
-    )
+    spelled: dict[str, Any] = {
+        "tool": tool,
+        "args": args,
+        "target": target,
+        "requester": requester,
+        "task_id": task_id,
+        "policy_version": policy_version,
+    }
+    if (
+        provider is not None
+    ):  # only with several providers: single-provider hashes stay as they were
+        spelled["provider"] = provider
+    return hash_value(spelled)
 
 
 def hash_matches(request: ActionRequest) -> bool:
@@ -112,4 +117,5 @@ def hash_matches(request: ActionRequest) -> bool:
         requester=request.requester,
         task_id=request.task_id,
         policy_version=request.policy_version,
+        provider=provider_of(request.target_aliases),
     )

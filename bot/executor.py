@@ -34,7 +34,8 @@ from bot.errors import (
 from bot.execution import TIMED_OUT_NOTE, execute_approved
 from bot.parking import Parker, Proposal
 from bot.policy import Decision, Policy, PolicyStore, ToolCall, ToolRule, decide, exposed_tools
-from bot.providers.scope import call_scope_for
+from bot.providers.naming import provider_of
+from bot.providers.scope import call_scope_for, provider_for
 from bot.redaction import Redactor
 from bot.tasks import TaskHandle, TaskLimits, TaskRunner
 from bot.tool_outcome import ToolOutcome, parse_arguments
@@ -131,7 +132,10 @@ class Executor:
             return self._deny(task, actor, tool.name, policy, f"tools.{tool.name}.target", str(exc))
         decision = decide(policy, ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor))
         decision = self._apply_rate_limit(decision, rule)
-        self._audit_decision(task, actor, tool.name, decision)
+        provider = provider_of(aliases) or provider_for(
+            self._provider, tool.name, tool.target_of(args)
+        )
+        self._audit_decision(task, actor, tool.name, decision, provider)
         if decision.outcome == "run":
             return self.run_tool(task, actor, tool, args, policy)
         proposal = Proposal(task, tool, args, aliases, decision, rule, evidence)
@@ -148,14 +152,22 @@ class Executor:
         self._audit_decision(task, actor, name, decision)
         return ToolOutcome(name, "denied", {"reason": reason}, rule)
 
-    def _audit_decision(self, task: TaskHandle, actor: str, name: str, decision: Decision) -> None:
+    def _audit_decision(
+        self,
+        task: TaskHandle,
+        actor: str,
+        name: str,
+        decision: Decision,
+        provider: str | None = None,
+    ) -> None:
+        data = {"outcome": decision.outcome, "rule": decision.rule, "reason": decision.reason}
         self._audit.record(
             "policy.decision",
             task_id=task.id,
             actor=actor,
             tool=name[:80],
             policy_version=decision.policy_version,
-            data={"outcome": decision.outcome, "rule": decision.rule, "reason": decision.reason},
+            data=data if provider is None else {**data, "provider": provider},
         )
 
     def _target_aliases(

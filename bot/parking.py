@@ -16,6 +16,7 @@ from bot.approvals import ActionRequest, ApprovalBook, compute_action_hash
 from bot.canonical import canonical_json
 from bot.clock import utcnow
 from bot.policy import Decision, ToolRule
+from bot.providers.naming import provider_of
 from bot.redaction import Redactor
 from bot.tasks import TaskHandle
 from bot.tool_outcome import ToolOutcome
@@ -93,6 +94,7 @@ class Parker:
                 requester=task.actor,
                 task_id=task.id,
                 policy_version=decision.policy_version,
+                provider=provider_of(proposal.aliases),
             ),
             quorum=proposal.rule.quorum if status == ab.PENDING else 0,
             status=status,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.approvals import ActionRequest, hash_matches
 from bot.errors import NotFound, ToolArgumentError
 from bot.policy import Policy, ToolCall, decide
+from bot.providers.naming import provider_of
 from bot.tool_outcome import parse_arguments
 from tools.base import Tool, ToolArgs
 
@@ -61,6 +62,9 @@ def _policy_reason(
         aliases = executor.resolve_aliases(task, tool, args, policy)
     except NotFound as exc:
         return f"the target is gone: {exc}"
+    approved_in, now_in = provider_of(request.target_aliases), provider_of(aliases)
+    if approved_in != now_in:
+        return f"the target now belongs to provider {now_in}, not {approved_in} as approved"
     call = ToolCall(request.tool, args.model_dump(mode="json"), aliases, request.requester)
     decision = decide(policy, call)
     if decision.outcome != "require_approval":

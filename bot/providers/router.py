@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from bot.errors import CredentialError, NotFound, ProviderError
+from bot.providers.naming import provider_alias
 from bot.providers.ownership import NONE, Claim
 from tools.base import PresentedCredential, Provider, TargetInfo
 from tools.call_scope import CallScope
@@ -97,7 +98,9 @@ class ProviderRouter:
             self._resolved[(name, ref.strip().lower())] = info
             while len(self._resolved) > _RESOLVED_KEPT:
                 self._resolved.popitem(last=False)
-        aliases = info.aliases | {f"provider:{name}"}
+        if len(self.providers) == 1:
+            return info
+        aliases = info.aliases | {provider_alias(name)}
         return TargetInfo(info.ref, info.kind, info.identity_id, aliases)
 
     def get_identity(self, cred: PresentedCredential, identity: str) -> dict[str, Any]:

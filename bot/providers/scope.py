@@ -17,3 +17,10 @@ def call_scope_for(provider: Provider, tool: str, target: str | None) -> CallSco
     except Exception:
         return None
     return scope if isinstance(scope, CallScope) else None
+
+
+def provider_for(provider: Provider, tool: str, target: str | None) -> str | None:
+    """The name of the provider a call goes to, when the executor holds a router."""
+    scope = call_scope_for(provider, tool, target)
+    names = getattr(provider, "names", ())
+    return scope.provider if scope is not None and len(names) > 1 else None

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from approval_helpers import execute, park
+from approval_helpers import audit_rows, execute, park
 
+from bot.approvals import compute_action_hash
 from bot.audit_verify import verify
 from bot.runtime import Runtime
 from tests.aws.world import AwsWorld
@@ -86,7 +87,19 @@ def test_an_aws_key_is_deactivated_only_after_approval(
     assert all(r.revoke_verified for r in routed.broker.credentials())
     assert verify(routed.engine).ok
     request = routed.approvals.get(request_id)
-    assert "provider:aws" in request.target_aliases_json
+    assert "provider:aws" in request.target_aliases
+    spelled = {
+        "tool": request.tool,
+        "args": request.args,
+        "target": request.target,
+        "requester": request.requester,
+        "task_id": request.task_id,
+        "policy_version": request.policy_version,
+    }
+    assert request.action_hash == compute_action_hash(**spelled, provider="aws")
+    assert request.action_hash != compute_action_hash(**spelled, provider="lab")
+    decisions = [r for r in audit_rows(routed, "policy.decision") if r["tool"] == request.tool]
+    assert decisions and all(r["data"]["provider"] == "aws" for r in decisions)
 
 
 def test_protected_aws_identities_are_refused(routed: Runtime, aws_world: AwsWorld) -> None:
