@@ -130,11 +130,12 @@ class Executor:
             aliases = self._target_aliases(task, tool, args, policy, rule.mode)
         except ProviderError as exc:  # unknown or ambiguous target: nothing to decide on
             return self._deny(task, actor, tool.name, policy, f"tools.{tool.name}.target", str(exc))
-        decision = decide(policy, ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor))
-        decision = self._apply_rate_limit(decision, rule)
         provider = provider_of(aliases) or provider_for(
             self._provider, tool.name, tool.target_of(args)
         )
+        rule = rule.for_provider(provider)
+        call = ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor, provider)
+        decision = self._apply_rate_limit(decide(policy, call), rule)
         self._audit_decision(task, actor, tool.name, decision, provider)
         if decision.outcome == "run":
             return self.run_tool(task, actor, tool, args, policy)
@@ -218,8 +219,8 @@ class Executor:
     def run_tool(
         self, task: TaskHandle, actor: str, tool: Tool, args: ToolArgs, policy: Policy
     ) -> ToolOutcome:
-        rule = policy.tools[tool.name]
         scope = call_scope_for(self._provider, tool.name, tool.target_of(args))
+        rule = policy.tools[tool.name].for_provider(scope.provider if scope else None)
         with (
             scoped_call(scope),
             self._broker.issue(

@@ -65,7 +65,7 @@ def _policy_reason(
     approved_in, now_in = provider_of(request.target_aliases), provider_of(aliases)
     if approved_in != now_in:
         return f"the target now belongs to provider {now_in}, not {approved_in} as approved"
-    call = ToolCall(request.tool, args.model_dump(mode="json"), aliases, request.requester)
+    call = ToolCall(request.tool, args.model_dump(mode="json"), aliases, request.requester, now_in)
     decision = decide(policy, call)
     if decision.outcome != "require_approval":
         return f"the current policy no longer allows it with approval: {decision.reason}"

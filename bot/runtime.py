@@ -18,7 +18,7 @@ from bot.credentials import CredentialBroker, SweepReport
 from bot.db import get_engine
 from bot.errors import ConfigError
 from bot.executor import Executor
-from bot.policy import PolicyStore, approvers_for
+from bot.policy import PolicyStore
 from bot.providers.build import ProviderSet, build_providers
 from bot.providers.settings import ProviderSettings, configured_providers
 from bot.redaction import Redactor, default_redactor
@@ -98,13 +98,13 @@ class Runtime:
     def approvals(self) -> ApprovalBook:
         return ApprovalBook(self.engine, self.audit, self.approver_rule, self.usergroups)
 
-    def approver_rule(self, tool: str) -> ApproverRule | None:
+    def approver_rule(self, tool: str, provider: str | None = None) -> ApproverRule | None:
         policy = self.policies.current
         rule = policy.tools.get(tool)
         if rule is None or rule.mode != "execute_with_approval":
             return None
-        approvers = approvers_for(policy, tool)
-        return ApproverRule(approvers.users, approvers.usergroups, rule.quorum)
+        rule = rule.for_provider(provider)
+        return ApproverRule(rule.approvers.users, rule.approvers.usergroups, rule.quorum)
 
     @cached_property
     def executor(self) -> Executor:

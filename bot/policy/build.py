@@ -16,6 +16,7 @@ from bot.policy.model import (
     TaskLimits,
     ToolRule,
 )
+from bot.policy.provider_rules import provider_overlays
 
 
 def freeze(value: Any) -> Any:
@@ -84,6 +85,10 @@ def build_rule(
         verdict=mode_verdict(name, rule["mode"], quorum, expiry, version),
     )
     limit = rule.get("rate_limit")
+    overlays = {
+        provider: build_rule(name, merged, defaults, groups, policy_globs, version)
+        for provider, merged in provider_overlays(rule).items()
+    }
     return ToolRule(
         name=name,
         mode=rule["mode"],
@@ -97,4 +102,5 @@ def build_rule(
         protected_targets=tool_globs,
         rate_limit=None if limit is None else RateLimit(limit["calls"], limit["per_seconds"]),
         gate=gate,
+        providers=MappingProxyType(overlays),
     )
