@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from approval_helpers import audit_rows, execute, park
+from sqlalchemy import text
 
 from bot.approvals import compute_action_hash
 from bot.audit_verify import verify
@@ -108,3 +109,32 @@ def test_protected_aws_identities_are_refused(routed: Runtime, aws_world: AwsWor
     outcome = call(routed, "deactivate_access_key", {"key_id": key, "reason": REASON})
     assert outcome.status == "denied"
     assert "protected" in outcome.content["reason"]
+
+
+def test_aws_targets_need_the_aws_rules_approvers(
+    aws_world: AwsWorld, make_runtime: MakeRuntime, routed: Runtime
+) -> None:
+    policy = routed.settings.policy_path.read_text(encoding="utf-8")
+    anchor = "  deactivate_access_key:\n    mode: execute_with_approval\n"
+    aws_rule = "    providers:\n      aws:\n        approvers: {users: [U0AWSADMIN1]}\n"
+    runtime = make_runtime(policy_text=policy.replace(anchor, anchor + aws_rule), seed=False)
+    key = aws_world.alice_keys[1].access_key_id
+    request_id = park(runtime, "deactivate_access_key", {"key_id": key, "reason": REASON})
+    lab_request = park(
+        runtime, "deactivate_access_key", {"key_id": lab_key(runtime), "reason": REASON}
+    )
+    refused = runtime.approvals.decide(request_id, "U0CLOUDADM1", "approve")
+    assert not refused.counted
+    assert runtime.approvals.decide(request_id, "U0AWSADMIN1", "approve").ready_to_execute
+    assert not runtime.approvals.decide(lab_request, "U0AWSADMIN1", "approve").counted
+    assert runtime.approvals.decide(lab_request, "U0CLOUDADM1", "approve").ready_to_execute
+    assert execute(runtime, request_id, actor="U0AWSADMIN1").status == "ok"
+
+
+def lab_key(runtime: Runtime) -> str:
+    with runtime.engine.connect() as conn:
+        query = (
+            "SELECT k.id FROM lab_access_keys k JOIN lab_identities i ON i.id = k.identity_id "
+            "WHERE k.status = 'active' AND NOT i.break_glass ORDER BY k.id LIMIT 1"
+        )
+        return str(conn.execute(text(query)).scalar_one())
