@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,12 @@ REFUSED_CODES = frozenset(
 )
 NOT_FOUND_CODES = frozenset({"NoSuchEntity", "NoSuchEntityException"})
 _BOTO_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5)
+
+# botocore's DEBUG records carry request headers (session tokens) and response bodies (new
+# access keys' secrets). socbot's -v turns DEBUG on for everything, so these loggers are held
+# at INFO whatever the root level is.
+for _name in ("botocore", "boto3", "s3transfer"):
+    logging.getLogger(_name).setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)
