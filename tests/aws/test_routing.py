@@ -18,10 +18,9 @@ MakeRuntime = Callable[..., Runtime]
 REASON = "key used from a new country minutes after a leaked-credential alert"
 
 
-@pytest.fixture
-def routed(
-    aws_world: AwsWorld, make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
-) -> Runtime:
+def routed_env(aws_world: AwsWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """lab and aws on, aws pointed at the local API with per-call users (see docs/providers.md
+    on why the sts strategy cannot serve several calls in a row there)."""
     env = {
         "SOCBOT_PROVIDERS": "lab,aws",
         "SOCBOT_AWS_ENDPOINT_URL": aws_world.api.endpoint_url,
@@ -33,6 +32,13 @@ def routed(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def routed(
+    aws_world: AwsWorld, make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> Runtime:
+    routed_env(aws_world, monkeypatch)
     return make_runtime()
 
 
