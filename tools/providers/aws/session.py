@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,8 +76,20 @@ def base_keys(secrets: SecretSource) -> AwsKeys:
     return AwsKeys(key_id, secret, secrets.get("aws/session_token"))
 
 
+# One boto3 session for the process: it loads each service's API model once (a fresh session
+# costs ~0.5 s per client). Making clients from it is not thread-safe, so it is locked;
+# the clients themselves are, and each carries only the keys it was made with.
+_SESSION = boto3.session.Session()
+_SESSION_LOCK = threading.Lock()
+
+
 def client(config: AwsConfig, keys: AwsKeys, service: str) -> Any:
-    return boto3.session.Session().client(
+    with _SESSION_LOCK:
+        return _make_client(config, keys, service)
+
+
+def _make_client(config: AwsConfig, keys: AwsKeys, service: str) -> Any:
+    return _SESSION.client(
         service,
         region_name=config.region,
         endpoint_url=config.endpoint_url,
