@@ -26,7 +26,7 @@ def test_get_identity_of_a_role_by_arn(aws_world: AwsWorld) -> None:
     provider = AwsProvider(aws_world.config())
     arn = aws_world.arn("role", aws_world.deployer_role)
     view = provider.get_identity(aws_world.admin_credential(READ), arn)
-    assert view["kind"] == "role"
+    assert view["principal"] == "role" and view["kind"] == "service_account"
     assert view["inline_policies"] == ["deploy"]
 
 
@@ -35,7 +35,7 @@ def test_list_access_keys_reports_last_use(aws_world: AwsWorld) -> None:
     used = aws_world.alice_keys[0]
     client(aws_world.config(), used, "sts").get_caller_identity()
     view = provider.list_access_keys(aws_world.admin_credential(READ), aws_world.alice)
-    keys = {k["key_id"]: k for k in view["access_keys"]}
+    keys = {k["key_id"]: k for k in view["keys"]}
     assert set(keys) == {k.access_key_id for k in aws_world.alice_keys}
     assert view["active_count"] == 2
     assert keys[used.access_key_id]["last_used_at"] is not None

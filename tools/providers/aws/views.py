@@ -46,8 +46,10 @@ def user_view(iam: Any, identity: Identity) -> dict[str, Any]:
     keys = key_rows(iam, name)
     activity = [identity.record.get("PasswordLastUsed")]
     return {
+        "id": identity.arn,
         "identity": identity.arn,
-        "kind": "user",
+        "kind": identity.target_kind,
+        "principal": "user",
         "name": name,
         "account": identity.account,
         "created_at": iso(identity.record.get("CreateDate")),
@@ -73,8 +75,10 @@ def user_view(iam: Any, identity: Identity) -> dict[str, Any]:
 def role_view(iam: Any, identity: Identity) -> dict[str, Any]:
     name, record = identity.name, identity.record
     return {
+        "id": identity.arn,
         "identity": identity.arn,
-        "kind": "role",
+        "kind": identity.target_kind,
+        "principal": "role",
         "name": name,
         "account": identity.account,
         "created_at": iso(record.get("CreateDate")),
@@ -94,11 +98,11 @@ def identity_view(iam: Any, identity: Identity) -> dict[str, Any]:
 
 def keys_view(iam: Any, identity: Identity) -> dict[str, Any]:
     if identity.kind != "user":
-        return {"identity": identity.arn, "access_keys": [], "note": "roles have no access keys"}
+        return {"identity": identity.arn, "keys": [], "note": "roles have no access keys"}
     keys = key_rows(iam, identity.name)
     return {
         "identity": identity.arn,
-        "access_keys": keys,
+        "keys": keys,
         "active_count": sum(1 for k in keys if k["status"] == "active"),
     }
 
