@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -221,6 +222,8 @@ class Executor:
     ) -> ToolOutcome:
         scope = call_scope_for(self._provider, tool.name, tool.target_of(args))
         rule = policy.tools[tool.name].for_provider(scope.provider if scope else None)
+        if scope is not None and rule.credential_strategy:
+            scope = replace(scope, strategy=rule.credential_strategy)
         with (
             scoped_call(scope),
             self._broker.issue(

@@ -87,3 +87,16 @@ def test_explain_says_what_differs_per_provider(lab_and_aws: None) -> None:
     assert "users U0AWSADMIN1, U0AWSADMIN2; quorum 2" in text
     assert "valid for 60 seconds per call" in text
     assert "arn:aws:iam::*:user/ci-*" in text
+
+
+def test_an_unknown_credential_strategy_is_refused_with_its_line(lab_and_aws: None) -> None:
+    text = with_aws_rule("    providers:\n      aws:\n        credential_strategy: magic\n")
+    line = text.splitlines().index("        credential_strategy: magic") + 1
+    with pytest.raises(PolicyError) as refused:
+        load_policy_text(text, source="policy.yaml")
+    assert refused.value.line == line
+    assert "aws strategies: sts, iam_user" in str(refused.value)
+    ok = with_aws_rule("    providers:\n      aws:\n        credential_strategy: iam_user\n")
+    rule = load_policy_text(ok).tools["deactivate_access_key"]
+    assert rule.for_provider("aws").credential_strategy == "iam_user"
+    assert rule.credential_strategy is None

@@ -18,6 +18,7 @@ class CallScope:
     provider: str
     tool: str
     targets: tuple[str, ...] = ()  # the resources' own names in that provider (ARNs for AWS)
+    strategy: str | None = None  # how to mint, when the policy rule says (aws: sts | iam_user)
 
 
 _current: ContextVar[CallScope | None] = ContextVar("socbot_call_scope", default=None)

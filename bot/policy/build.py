@@ -102,5 +102,6 @@ def build_rule(
         protected_targets=tool_globs,
         rate_limit=None if limit is None else RateLimit(limit["calls"], limit["per_seconds"]),
         gate=gate,
+        credential_strategy=rule.get("credential_strategy"),
         providers=MappingProxyType(overlays),
     )

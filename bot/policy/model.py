@@ -128,6 +128,7 @@ class ToolRule:
     protected_targets: tuple[str, ...]  # this tool's own globs; the policy-wide ones apply too
     rate_limit: RateLimit | None
     gate: Gate = field(repr=False, compare=False)
+    credential_strategy: str | None = None  # set per provider: how its credentials are minted
     # The same rule with tools.<name>.providers.<provider> laid over it, per provider.
     providers: Mapping[str, ToolRule] = field(default_factory=dict, repr=False, compare=False)
 

@@ -14,6 +14,7 @@ from typing import Any
 from bot.policy.validation import Problem, where
 
 KNOWN_PROVIDERS = ("lab", "aws")
+STRATEGIES = {"aws": ("sts", "iam_user")}
 
 
 def provider_overlays(rule: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -36,7 +37,8 @@ def provider_problems(
 ) -> Iterator[Problem]:
     on = configured if configured is not None else configured_providers()
     for name, rule in data["tools"].items():
-        for provider in rule.get("providers") or {}:
+        for provider, overlay in (rule.get("providers") or {}).items():
+            yield from _strategy_problems(name, provider, overlay)
             if provider in on:
                 continue
             path = ("tools", name, "providers", provider)
@@ -46,3 +48,13 @@ def provider_problems(
                 f"{where(path)} is a rule for provider '{provider}', which is not configured "
                 f"(SOCBOT_PROVIDERS: {', '.join(on)}){known}; it would never apply",
             )
+
+
+def _strategy_problems(name: str, provider: str, overlay: Mapping[str, Any]) -> Iterator[Problem]:
+    strategy = overlay.get("credential_strategy")
+    allowed = STRATEGIES.get(provider, ())
+    if strategy is None or strategy in allowed:
+        return
+    path = ("tools", name, "providers", provider, "credential_strategy")
+    choices = ", ".join(allowed) or "none: it has only one way"
+    yield Problem(path, f"{where(path)} is '{strategy}'; {provider} strategies: {choices}")

@@ -19,6 +19,7 @@ from tools.providers.aws.credentials import AwsIamUserBackend, AwsStsBackend
 from tools.providers.aws.errors import AwsError
 from tools.providers.aws.provider import AwsProvider
 from tools.providers.aws.secrets import EnvSecretSource, SecretSource
+from tools.providers.aws.strategies import AwsStrategyBackend
 from tools.providers.lab.provider import LabProvider
 
 
@@ -32,12 +33,23 @@ class ProviderSet:
 def aws_backend(
     config: AwsConfig, secrets: SecretSource, propagation_seconds: float
 ) -> CredentialBackend:
+    """Both strategies where they can work (sts needs the role), the configured one default."""
+    strategies: dict[str, CredentialBackend] = {
+        "iam_user": AwsIamUserBackend(config, secrets, propagation_seconds=propagation_seconds)
+    }
+    if config.role_arn:
+        try:
+            strategies["sts"] = AwsStsBackend(
+                config, secrets, propagation_seconds=propagation_seconds
+            )
+        except AwsError as exc:
+            raise ConfigError(str(exc)) from exc
     try:
-        if config.strategy == "iam_user":
-            return AwsIamUserBackend(config, secrets, propagation_seconds=propagation_seconds)
-        return AwsStsBackend(config, secrets, propagation_seconds=propagation_seconds)
+        return AwsStrategyBackend(strategies, config.strategy)
     except AwsError as exc:
-        raise ConfigError(str(exc)) from exc
+        raise ConfigError(
+            f"{exc}: set SOCBOT_AWS_ROLE_ARN or SOCBOT_AWS_STRATEGY=iam_user"
+        ) from exc
 
 
 def build_providers(
@@ -65,8 +77,8 @@ def build_providers(
         else:
             raise ConfigError(f"provider {name!r} is not built in")
     router = ProviderRouter(providers, claims)
-    # One provider: its own backend, so credential rows keep naming the backend that minted them.
-    backend = (
-        backends[names[0]] if len(names) == 1 else RoutingCredentialBackend(backends, names[0])
-    )
+    # The lab alone keeps its own backend, so its credential rows read as before; anything
+    # with AWS goes through the router's backend, which also turns AWS errors into socbot's.
+    lab_only = names == ("lab",)
+    backend = backends["lab"] if lab_only else RoutingCredentialBackend(backends, names[0])
     return ProviderSet(router, backend, backends)

@@ -13,6 +13,7 @@ from bot.approvals import compute_action_hash
 from bot.audit_verify import verify
 from bot.runtime import Runtime
 from tests.aws.world import AwsWorld
+from tests.conftest import REPO_ROOT
 
 MakeRuntime = Callable[..., Runtime]
 REASON = "key used from a new country minutes after a leaked-credential alert"
@@ -144,3 +145,24 @@ def lab_key(runtime: Runtime) -> str:
             "WHERE k.status = 'active' AND NOT i.break_glass ORDER BY k.id LIMIT 1"
         )
         return str(conn.execute(text(query)).scalar_one())
+
+
+def test_the_policy_chooses_the_aws_strategy_per_tool(
+    aws_world: AwsWorld, make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    routed_env(aws_world, monkeypatch)
+    monkeypatch.setenv("SOCBOT_AWS_ROLE_ARN", aws_world.role_arn)
+    anchor = "  deactivate_access_key:\n    mode: execute_with_approval\n"
+    rule = "    providers:\n      aws:\n        credential_strategy: sts\n"
+    policy = (REPO_ROOT / "policy.yaml").read_text(encoding="utf-8")
+    runtime = make_runtime(policy_text=policy.replace(anchor, anchor + rule))
+    key = aws_world.alice_keys[0].access_key_id
+    request_id = park(runtime, "deactivate_access_key", {"key_id": key, "reason": REASON})
+    assert runtime.approvals.decide(request_id, "U0CLOUDADM1", "approve").ready_to_execute
+    assert execute(runtime, request_id, actor="U0CLOUDADM1").status == "ok"
+    records = runtime.broker.credentials()
+    by_tool = {r.tool: r for r in records}
+    sts = runtime.providers.backends["aws"].strategies["sts"]  # type: ignore[attr-defined]
+    assert sts.denied(by_tool["deactivate_access_key"].id)  # minted by sts, denied on the role
+    assert not sts.denied(by_tool["resolve_target"].id)  # the lookup used the default, iam_user
+    assert all(r.revoke_verified for r in records)
