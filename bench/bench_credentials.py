@@ -29,7 +29,6 @@ from bot.credentials import LabCredentialBackend
 from bot.db import make_engine
 from bot.schema import create_schema
 from tools.base import PresentedCredential
-from tools.call_scope import CallScope, scoped_call
 from tools.providers.aws.config import AwsConfig
 from tools.providers.aws.credentials import AwsIamUserBackend, AwsStsBackend
 from tools.providers.aws.local_api import LocalAwsApi, moto_binary, start_local_api
@@ -37,6 +36,7 @@ from tools.providers.aws.provider import AwsProvider
 from tools.providers.aws.secrets import StaticSecretSource
 from tools.providers.aws.session import client
 from tools.providers.aws.setup_docs import base_policy, role_policy, role_trust_policy
+from tools.providers.call_scope import CallScope, scoped_call
 from tools.providers.lab.provider import LabProvider
 from tools.providers.lab.seed import seed_lab
 

@@ -41,7 +41,7 @@ from bot.redaction import Redactor
 from bot.tasks import TaskHandle, TaskLimits, TaskRunner
 from bot.tool_outcome import ToolOutcome, parse_arguments
 from tools.base import Provider, TaskContext, Tool, ToolArgs
-from tools.call_scope import scoped_call
+from tools.providers.call_scope import scoped_call
 
 __all__ = ["Executor", "ToolOutcome", "parse_arguments"]
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.credentials import CredentialBackend
 from bot.errors import CredentialError
 from bot.providers.router import socbot_errors
-from tools.call_scope import current_call
+from tools.providers.call_scope import current_call
 
 
 class RoutingCredentialBackend:

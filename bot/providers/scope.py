@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tools.base import Provider
-from tools.call_scope import CallScope
+from tools.providers.call_scope import CallScope
 
 
 def call_scope_for(provider: Provider, tool: str, target: str | None) -> CallScope | None:

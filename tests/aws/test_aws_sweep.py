@@ -13,8 +13,8 @@ from bot.clock import utcnow
 from bot.runtime import Runtime
 from tests.aws.test_routing import routed_env
 from tests.aws.world import AwsWorld
-from tools.call_scope import CallScope, scoped_call
 from tools.providers.aws.session import AwsKeys, client
+from tools.providers.call_scope import CallScope, scoped_call
 
 MakeRuntime = Callable[..., Runtime]
 

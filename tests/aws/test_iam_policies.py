@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.call_scope import CallScope, scoped_call
 from tools.providers.aws.config import AwsConfig
 from tools.providers.aws.iam_actions import (
     OPERATION_ACTIONS,
@@ -21,6 +20,7 @@ from tools.providers.aws.iam_actions import (
     session_policy,
 )
 from tools.providers.aws.scoping import current_scoping
+from tools.providers.call_scope import CallScope, scoped_call
 
 POLICY = yaml.safe_load((Path(__file__).resolve().parents[2] / "policy.yaml").read_text())
 TARGET = "arn:aws:iam::123456789012:user/alice"

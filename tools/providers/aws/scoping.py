@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tools.call_scope import current_call
 from tools.providers.aws.arns import parse_arn
 from tools.providers.aws.config import AwsConfig
 from tools.providers.aws.iam_actions import Scoping
+from tools.providers.call_scope import current_call
 
 
 def default_account(config: AwsConfig) -> str:

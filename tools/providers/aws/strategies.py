@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from tools.call_scope import current_call
 from tools.providers.aws.errors import AwsError
+from tools.providers.call_scope import current_call
 
 
 class AwsStrategyBackend:
