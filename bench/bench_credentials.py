@@ -25,9 +25,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.credentials import LabCredentialBackend
 from bot.db import make_engine
 from bot.schema import create_schema
+from bot.tasks.backends import LabCredentialBackend
 from tools.base import PresentedCredential
 from tools.providers.aws.config import AwsConfig
 from tools.providers.aws.credentials import AwsIamUserBackend, AwsStsBackend

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
+
+from tools.shared import session_scope
+
+__all__ = ["dispose_engine", "get_engine", "is_postgres", "make_engine", "session_scope"]
+
+from bot.boundary.database import guard_writes
+from bot.db_url import checked_url
 
 _engines: dict[str, Engine] = {}
 
@@ -61,13 +66,14 @@ def _begin_sqlite(conn: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
+    checked_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
         # Every SQLite transaction takes the write lock up front: no upgrade deadlocks.
         event.listen(engine, "begin", _begin_sqlite)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+        return guard_writes(engine)
+    return guard_writes(create_engine(url, pool_pre_ping=True))
 
 
 def get_engine(url: str) -> Engine:
@@ -76,18 +82,6 @@ def get_engine(url: str) -> Engine:
     if url not in _engines:
         _engines[url] = make_engine(url)
     return _engines[url]
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any exception."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def dispose_engine(url: str) -> None:

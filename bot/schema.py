@@ -37,15 +37,16 @@ from sqlalchemy.engine import Connection, Engine
 from bot.errors import ConfigError
 
 TABLE_MODULES = (
-    "bot.audit_event",
-    "bot.tasks",
-    "bot.credentials",
-    "bot.action_requests",
+    "bot.audit.event",
+    "bot.tasks.records",
+    "bot.actions.requests",
     "tools.providers.lab.models",
-    "bot.alerts.store",
-    "bot.slack.store",
-    "bot.slack.conversation_store",
+    "bot.alerts.tables",
+    "bot.slack.event_claims",
+    "bot.slack.answers.store",
     "bot.digest.store",
+    "bot.openbao.leases",
+    "bot.audit.checkpoints",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # First key of pg_advisory_xact_lock(int4, int4); the second is the schema, so databases that

@@ -14,8 +14,8 @@ import os
 from importlib import resources
 from typing import Any
 
-from bot.approvals import PENDING
-from bot.audit import verify
+from bot.actions.approvals import PENDING
+from bot.audit.log import verify
 from bot.commands.triage_cmd import render_triage, triage_accepted
 from bot.errors import ConfigError
 from bot.runtime import Runtime
@@ -160,7 +160,7 @@ def closing_checks(runtime: Runtime, api: LocalAwsApi, key_id: str) -> bool:
 
 
 def triage(runtime: Runtime, alert: str) -> None:
-    from bot.alerts.intake import Intake
+    from bot.alerts.intake.pipeline import Intake
 
     outcome = Intake(runtime).accept(alert, via="cli")
     print(f"  alert {outcome.status} as {outcome.alert_id or outcome.rejected_id}")

@@ -9,7 +9,7 @@ from typing import Any
 from bot.commands.common import Subparsers, add_command, runtime_for
 from bot.providers.settings import AwsSettings, ProviderSettings, configured_providers
 from bot.runtime import Runtime
-from tools.providers.aws.errors import AwsError
+from tools.errors import AwsError
 from tools.providers.aws.iam_actions import actions_for, unknown_scopes
 from tools.providers.aws.secrets import EnvSecretSource, SecretSource
 from tools.providers.aws.session import base_keys, client, translate

@@ -7,9 +7,9 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.credentials import CredentialBackend
 from bot.errors import CredentialError
 from bot.providers.router import socbot_errors
+from bot.tasks.backends import CredentialBackend
 from tools.providers.call_scope import current_call
 
 

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from bot.credentials import CredentialBackend, LabCredentialBackend
 from bot.errors import ConfigError
 from bot.providers.backend import RoutingCredentialBackend
 from bot.providers.ownership import Claim, aws_claim, lab_claim
 from bot.providers.router import ProviderRouter
 from bot.providers.settings import AwsSettings
+from bot.tasks.backends import CredentialBackend, LabCredentialBackend
 from tools.base import Provider
+from tools.errors import AwsError
 from tools.providers.aws.config import AwsConfig
 from tools.providers.aws.credentials import AwsIamUserBackend, AwsStsBackend
-from tools.providers.aws.errors import AwsError
 from tools.providers.aws.provider import AwsProvider
 from tools.providers.aws.secrets import EnvSecretSource, SecretSource
 from tools.providers.aws.strategies import AwsStrategyBackend
@@ -59,6 +59,7 @@ def build_providers(
     *,
     aws_settings: AwsSettings | None = None,
     secrets: SecretSource | None = None,
+    lab_backend: Callable[[], CredentialBackend] | None = None,
 ) -> ProviderSet:
     providers: dict[str, Provider] = {}
     claims: dict[str, Claim] = {}
@@ -66,7 +67,7 @@ def build_providers(
     for name in names:
         if name == "lab":
             providers[name], claims[name] = lab(), lab_claim(engine)
-            backends[name] = LabCredentialBackend(lab())
+            backends[name] = lab_backend() if lab_backend else LabCredentialBackend(lab())
         elif name == "aws":
             settings = aws_settings or AwsSettings()
             config = settings.config()

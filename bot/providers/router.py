@@ -17,8 +17,8 @@ from bot.errors import CredentialError, NotFound, ProviderError
 from bot.providers.naming import provider_alias
 from bot.providers.ownership import NONE, Claim
 from tools.base import PresentedCredential, Provider, TargetInfo
+from tools.errors import AwsCredentialRefused, AwsError, AwsNotFound
 from tools.providers.aws.arns import parse_arn
-from tools.providers.aws.errors import AwsCredentialRefused, AwsError, AwsNotFound
 from tools.providers.call_scope import CallScope
 
 T = TypeVar("T")

@@ -3,7 +3,10 @@ connections a bounded number of times, so a busy workspace slows socbot down, no
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -15,10 +18,14 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.observability.metrics import observe_slack_error
+from bot.slack.blockkit import fit_message
+from bot.slack.redacting import redact_calls
 
 RATE_LIMIT_RETRIES = 3  # each waits the Retry-After Slack sends
 LONGEST_RATE_LIMIT_WAIT = 30  # seconds; a longer Retry-After fails the call instead
 CONNECTION_RETRIES = 2
+MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral"})
 TIMEOUT_SECONDS = 30
 
 
@@ -67,10 +74,33 @@ def retry_handlers() -> list[RetryHandler]:
     ]
 
 
+class FittingWebClient(WebClient):
+    """A WebClient that fits every message's blocks to Slack's limits before sending, so one
+    oversized part can never make Slack refuse the whole message."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        body = kwargs.get("json")
+        if api_method in MESSAGE_METHODS and isinstance(body, dict) and body.get("blocks"):
+            blocks = body["blocks"]
+            if isinstance(blocks, list) and all(isinstance(b, dict) for b in blocks):
+                fitted = fit_message(blocks, str(body.get("text") or ""))
+                kwargs["json"] = {**body, "blocks": fitted.blocks, "text": fitted.text}
+        try:
+            return super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            observe_slack_error(api_method, exc.response.get("error") if exc.response else None)
+            raise
+        except OSError:
+            observe_slack_error(api_method, "connection")
+            raise
+
+
 def make_web_client(settings: Settings) -> WebClient:
-    return WebClient(
-        token=bot_token(settings),
-        base_url=settings.slack_api_url,
-        timeout=TIMEOUT_SECONDS,
-        retry_handlers=retry_handlers(),
+    return redact_calls(
+        FittingWebClient(
+            token=bot_token(settings),
+            base_url=settings.slack_api_url,
+            timeout=TIMEOUT_SECONDS,
+            retry_handlers=retry_handlers(),
+        )
     )

@@ -5,7 +5,7 @@
   Socket Mode, where events arrive over the socket and carry no signature.
 - GET /healthz: 200 {"ok": true, "database": "ok", "policy_version": …}, or 503 naming what
   failed.
-- whatever bot.alerts.webhook.alert_routes returns (POST /alerts/{source}).
+- whatever bot.alerts.intake.webhook.alert_routes returns (POST /alerts/{source}).
 
 start_service wires the running parts; serve() runs them under uvicorn until SIGTERM/SIGINT.
 """
@@ -24,23 +24,26 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.alerts.webhook import alert_routes
+from bot.alerts.intake.webhook import alert_routes
+from bot.audit.health import append_only_problems
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.observability.scrape import metrics_route
 from bot.runtime import Runtime
+from bot.slack.admission import EventGate
 from bot.slack.app import Registrar, build_app, connect
+from bot.slack.approvals.usergroups import ensure_usergroup_directory
 from bot.slack.client import make_web_client
 from bot.slack.context import SlackContext
-from bot.slack.gate import EventGate
-from bot.slack.store import forget_old_events
-from bot.slack.triage_hook import TriageWorkers, start_triage_workers
-from bot.slack.usergroups import ensure_usergroup_directory
+from bot.slack.event_claims import forget_old_events
+from bot.slack.triage.workers import TriageWorkers, start_triage_workers
 from bot.slack.workers import ThreadWorkerPool
 
 log = logging.getLogger(__name__)
@@ -114,7 +117,10 @@ def warm_up(runtime: Runtime) -> None:
 def create_http_app(
     runtime: Runtime, bolt: App | None, *, on_alert_accepted: Callback | None = None
 ) -> Starlette:
-    routes: list[BaseRoute] = [Route("/healthz", _health_endpoint(runtime), methods=["GET"])]
+    routes: list[BaseRoute] = [
+        Route("/healthz", _health_endpoint(runtime), methods=["GET"]),
+        metrics_route(runtime.engine),
+    ]
     if bolt is not None:
         routes.append(slack_route(bolt))
     routes.extend(alert_routes(runtime, on_accepted=on_alert_accepted))
@@ -152,7 +158,8 @@ def _health_endpoint(runtime: Runtime) -> Endpoint:
 
 
 def health_report(runtime: Runtime) -> dict[str, object]:
-    """Whether the database answers and which policy is in force."""
+    """Whether the database answers, keeps the audit log append-only, and which policy is in
+    force."""
     report: dict[str, object] = {"ok": True, "database": "ok", "policy_version": None}
     try:
         with runtime.engine.connect() as conn:
@@ -161,11 +168,35 @@ def health_report(runtime: Runtime) -> dict[str, object]:
         log.warning("health check: database unreachable: %s", exc)
         report.update(ok=False, database=f"unreachable: {type(exc).__name__}")
     try:
+        problems = append_only_problems(runtime.engine)
+    except Exception as exc:
+        problems = [f"could not check: {type(exc).__name__}"]
+    report["audit"] = "; ".join(problems) or "append-only"
+    if problems:
+        log.error("health check: audit log is not append-only: %s", report["audit"])
+        report["ok"] = False
+    openbao_problem = _openbao_problem(runtime)
+    if openbao_problem is not None:
+        report.update(ok=False, openbao=openbao_problem)
+    try:
         report["policy_version"] = runtime.policies.current.version
     except Exception as exc:
         log.warning("health check: no policy in force: %s", exc)
         report.update(ok=False, policy=f"not loaded: {exc}")
     return report
+
+
+def _openbao_problem(runtime: Runtime) -> str | None:
+    """What is wrong with OpenBao when credentials are held there; None otherwise."""
+    if runtime.settings.credential_backend != "openbao":
+        return None
+    from bot.openbao.leases import OpenBaoLeaseLedger
+
+    try:
+        backend = runtime.credential_backend
+    except Exception as exc:
+        return f"not connected: {type(exc).__name__}"
+    return backend.health() if isinstance(backend, OpenBaoLeaseLedger) else None
 
 
 def serve(
@@ -188,6 +219,7 @@ def serve(
             port=settings.serve_port if port is None else port,
             lifespan="off",
             log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn's lines go through socbot's handler (JSON or text)
             timeout_graceful_shutdown=SHUTDOWN_SECONDS,
         )
     )
@@ -197,7 +229,7 @@ def serve(
         _quiet_signal_handlers(server)
         if socket:
             handler = SocketModeHandler(service.bolt, app_token(settings))
-            handler.connect()
+            connect_socket(handler)
         log.info(
             "socbot serving on %s:%s (socket mode: %s)",
             server.config.host,
@@ -217,6 +249,16 @@ def settle_heap() -> None:
     in flight for tens of milliseconds."""
     gc.collect()
     gc.freeze()
+
+
+def connect_socket(handler: SocketModeHandler) -> None:
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): Socket Mode needs "
+            "an app-level token (xapp-…) with connections:write, from Basic Information"
+        ) from exc
 
 
 def app_token(settings: Settings) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.aws.world import AwsWorld
+from tools.errors import AwsCredentialRefused, AwsError
 from tools.providers.aws.changes import apply_undo
-from tools.providers.aws.errors import AwsCredentialRefused, AwsError
 from tools.providers.aws.provider import AwsProvider
 
 

@@ -14,8 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.aws.world import AwsWorld, presented
+from tools.errors import AwsCredentialRefused
 from tools.providers.aws.credentials import AwsIamUserBackend, AwsStsBackend
-from tools.providers.aws.errors import AwsCredentialRefused
 from tools.providers.aws.iam_actions import action_policy
 from tools.providers.aws.provider import AwsProvider
 from tools.providers.aws.revocation import REVOKED_POLICY

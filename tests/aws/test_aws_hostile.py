@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from bot.agent.tokens import TokenCounter
-from bot.alerts.triage import triage_alert
+from bot.alerts.triage.run import triage_alert
 from bot.commands.triage_cmd import render_triage
 from bot.runtime import Runtime
 from tests.aws.test_routing import routed_env
 from tests.aws.world import AwsWorld
-from tests.fakes import ScriptedModel
-from tests.gate_checks import audit_rows, decisions, rows_of, stored_rows_text
-from tests.hostile_scene import DONE, MFA_ALERT, REASON, call
+from tests.support.fakes import ScriptedModel
+from tests.support.gate_checks import audit_rows, decisions, rows_of, stored_rows_text
+from tests.support.hostile_scene import DONE, MFA_ALERT, REASON, call
 
 MakeRuntime = Callable[..., Runtime]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.aws.world import AwsWorld, presented
-from tools.providers.aws.errors import AwsCredentialRefused, AwsError, AwsNotFound
+from tools.errors import AwsCredentialRefused, AwsError, AwsNotFound
 from tools.providers.aws.provider import AwsProvider
 from tools.providers.aws.session import AwsKeys, client
 

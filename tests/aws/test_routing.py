@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from approval_helpers import audit_rows, execute, park
 from sqlalchemy import text
 
-from bot.approvals import compute_action_hash
-from bot.audit_verify import verify
+from bot.actions.approvals import compute_action_hash
+from bot.audit.verify import verify
 from bot.runtime import Runtime
 from tests.aws.world import AwsWorld
 from tests.conftest import REPO_ROOT
+from tests.support.approvals import audit_rows, execute, park
 
 MakeRuntime = Callable[..., Runtime]
 REASON = "key used from a new country minutes after a leaked-credential alert"

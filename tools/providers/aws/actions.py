@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from tools.errors import AwsError
 from tools.providers.aws.changes import ChangeLog
-from tools.providers.aws.errors import AwsError
 from tools.providers.aws.lookup import Identity, find_group, key_owner
 from tools.providers.aws.views import pages
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.providers.aws.errors import AwsError
+from tools.errors import AwsError
 
 
 @dataclass

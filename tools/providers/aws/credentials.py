@@ -15,9 +15,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from tools.errors import AwsError
 from tools.providers.aws.arns import parse_arn
 from tools.providers.aws.config import AwsConfig
-from tools.providers.aws.errors import AwsError
 from tools.providers.aws.iam_actions import action_policy, session_policy
 from tools.providers.aws.revocation import (
     CREDENTIAL_TAG,

@@ -7,9 +7,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tools.errors import AwsError, AwsNotFound
 from tools.providers.aws.arns import is_access_key_id, is_iam_name, parse_arn
 from tools.providers.aws.config import AwsConfig
-from tools.providers.aws.errors import AwsError, AwsNotFound
 from tools.providers.aws.session import NOT_FOUND_CODES, error_code
 
 

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from tools.base import PresentedCredential, TargetInfo
+from tools.errors import AwsCredentialRefused, AwsError, AwsUnsupported
 from tools.providers.aws import actions
 from tools.providers.aws.blast import blast_radius_view
 from tools.providers.aws.config import AwsConfig
-from tools.providers.aws.errors import AwsCredentialRefused, AwsError, AwsUnsupported
 from tools.providers.aws.iam_actions import OPERATION_SCOPES
 from tools.providers.aws.lookup import Identity, find_group, find_identity
 from tools.providers.aws.session import AwsKeys, client, translate

@@ -12,8 +12,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tools.errors import AwsCredentialRefused, AwsError, AwsNotFound
 from tools.providers.aws.config import AwsConfig
-from tools.providers.aws.errors import AwsCredentialRefused, AwsError, AwsNotFound
 from tools.providers.aws.secrets import SecretSource
 
 REFUSED_CODES = frozenset(

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from tools.providers.aws.errors import AwsError
+from tools.errors import AwsError
 from tools.providers.call_scope import current_call
 
 
