@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.boundary.logs import install_log_redaction
-from bot.cli_errors import explain_failure
+from bot.commands.failures import explain_failure
 from bot.observability.logs import configure_logging
 
 DESCRIPTION = """\

@@ -24,7 +24,7 @@ from bot.db_url import check_reachable
 from bot.executor.dispatch import Executor
 from bot.openbao.secrets import SecretSource, build_secret_source
 from bot.policy import PolicyStore
-from bot.policy_location import with_policy_resolved
+from bot.policy.location import with_policy_resolved
 from bot.providers.build import ProviderSet, build_providers
 from bot.providers.settings import ProviderSettings, configured_providers
 from bot.redaction import Redactor, default_redactor

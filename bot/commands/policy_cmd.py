@@ -14,7 +14,7 @@ from bot.commands.common import (
 )
 from bot.errors import PolicyError
 from bot.policy import check_against_registry, explain, load_policy
-from bot.policy_location import resolve_policy_path
+from bot.policy.location import resolve_policy_path
 from tools import REGISTRY
 
 
