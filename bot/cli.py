@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "actions": ("actions_cmd", "parked actions and their approvals"),
     "audit": ("audit_cmd", "the append-only, hash-chained audit log"),
     "credentials": ("credentials_cmd", "per-task credentials: list and sweep"),
+    "providers": ("providers_cmd", "identity providers: check their settings and reachability"),
     "lab": ("lab_cmd", "the embedded simulated organisation"),
     "db": ("db_cmd", "database schema"),
     "digest": (

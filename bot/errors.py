@@ -26,6 +26,11 @@ ProviderError (tools.errors, re-exported: providers raise them and know nothing 
 ├── NotFound                 the identity, key, grant or group does not exist
 └── CredentialRefused        the provider refused the presented credential
 
+AwsError (tools.errors: the AWS provider's own; bot/providers/router.py maps them onto the above)
+├── AwsNotFound              the user, role, key or group does not exist in the account
+├── AwsCredentialRefused     AWS refused the presented credential
+└── AwsUnsupported           the operation has no AWS IAM counterpart
+
 EXPECTED_ERRORS is what a caller catches to turn any of these into a message.
 """
 

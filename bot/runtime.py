@@ -21,12 +21,13 @@ from bot.boundary.logs import install_log_redaction
 from bot.config import Settings
 from bot.db import get_engine
 from bot.db_url import check_reachable
-from bot.errors import ConfigError
 from bot.executor.dispatch import Executor
 from bot.openbao.secrets import SecretSource, build_secret_source
-from bot.policy import PolicyStore, approvers_for
+from bot.policy import PolicyStore
 from bot.policy.location import with_policy_resolved
 from bot.policy.versions import PolicyVersions
+from bot.providers.build import ProviderSet, build_providers
+from bot.providers.settings import ProviderSettings, configured_providers
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
 from bot.tasks.backend_choice import build_credential_backend
@@ -105,15 +106,25 @@ class Runtime:
 
     @cached_property
     def provider(self) -> LabProvider:
-        if self.settings.provider != "lab":
-            raise ConfigError(
-                f"provider {self.settings.provider!r} is not available; only 'lab' is built in"
-            )
+        """The embedded lab (the lab provider of `providers`)."""
+        configured_providers("", self.settings.provider)  # an unknown name is refused here
         return LabProvider(self.engine)
 
     @cached_property
+    def providers(self) -> ProviderSet:
+        """Every configured provider (SOCBOT_PROVIDERS), the router and their backends. The
+        lab's backend is the one SOCBOT_CREDENTIAL_BACKEND chooses (OpenBao leases or not)."""
+        names = configured_providers(ProviderSettings().providers, self.settings.provider)
+        return build_providers(
+            names,
+            self.engine,
+            lambda: self.provider,
+            lab_backend=lambda: build_credential_backend(self.settings, self.provider, self.engine),
+        )
+
+    @cached_property
     def credential_backend(self) -> CredentialBackend:
-        return build_credential_backend(self.settings, self.provider, self.engine)
+        return self.providers.backend
 
     @cached_property
     def broker(self) -> CredentialBroker:
@@ -135,13 +146,13 @@ class Runtime:
     def approvals(self) -> ApprovalBook:
         return ApprovalBook(self.engine, self.audit, self.approver_rule, self.usergroups)
 
-    def approver_rule(self, tool: str) -> ApproverRule | None:
+    def approver_rule(self, tool: str, provider: str | None = None) -> ApproverRule | None:
         policy = self.policies.current
         rule = policy.tools.get(tool)
         if rule is None or rule.mode != "execute_with_approval":
             return None
-        approvers = approvers_for(policy, tool)
-        return ApproverRule(approvers.users, approvers.usergroups, rule.quorum)
+        rule = rule.for_provider(provider)
+        return ApproverRule(rule.approvers.users, rule.approvers.usergroups, rule.quorum)
 
     @cached_property
     def executor(self) -> Executor:
@@ -153,7 +164,7 @@ class Runtime:
             broker=self.broker,
             approvals=self.approvals,
             tasks=self.tasks,
-            provider=self.provider,
+            provider=self.providers.router,
             registry=REGISTRY,
         )
 

@@ -42,6 +42,7 @@ from bot.actions.store import ActionStore, lock_request, set_status
 from bot.clock import as_utc, utcnow
 from bot.db import session_scope
 from bot.errors import ApprovalError
+from bot.providers.naming import provider_of
 
 if TYPE_CHECKING:
     from bot.audit.log import AuditLog
@@ -99,7 +100,7 @@ class ApprovalBook(ActionStore):
             raise ApprovalError(f"verdict must be approve or reject, not {verdict!r}")
         # Read the rule before taking the row lock: reading the policy may reload it and audit
         # the reload, which on SQLite would wait for the write lock this transaction holds.
-        rule = self._rule_for(self.get(request_id).tool)
+        rule = self._rule_of(self.get(request_id))
         with session_scope(self._engine) as session:
             request = lock_request(session, request_id)
             refusal = self._refusal(session, request, approver, approver_aliases, rule)
@@ -149,9 +150,16 @@ class ApprovalBook(ActionStore):
             return f"{approver} has already given a verdict on this action"
         return None
 
+    def _rule_of(self, request: ActionRequest) -> ApproverRule | None:
+        """The approver rule for the request's tool, on its provider when several are on."""
+        provider = provider_of(request.target_aliases)
+        if provider is None:
+            return self._rule_for(request.tool)
+        return self._rule_for(request.tool, provider)
+
     def still_counting(self, request: ActionRequest) -> tuple[list[str], int]:
         """Approvers whose approval counts under the current rule, and the current quorum."""
-        rule = self._rule_for(request.tool)
+        rule = self._rule_of(request)
         if rule is None:
             return [], 1
         approvers = {a.approver for a in self.approvals_of(request.id) if a.verdict == "approve"}

@@ -14,6 +14,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.canonical import hash_value
+from bot.providers.naming import provider_of
 
 PENDING, APPROVED, REJECTED, EXPIRED = "pending", "approved", "rejected", "expired"
 WITHDRAWN, EXECUTING, EXECUTED, FAILED, VOIDED = (
@@ -100,6 +101,7 @@ def compute_action_hash(
     policy_version: str,
     origin: frozenset[str] = frozenset(),
     target_identity_id: str | None = None,
+    provider: str | None = None,
 ) -> str:
     defining: dict[str, Any] = {
         "tool": tool,
@@ -114,6 +116,8 @@ def compute_action_hash(
         defining["origin"] = sorted(origin)
     if target_identity_id is not None:
         defining["target_identity_id"] = target_identity_id
+    if provider is not None:  # only with several providers configured
+        defining["provider"] = provider
     return hash_value(defining)
 
 
@@ -128,4 +132,5 @@ def hash_matches(request: ActionRequest) -> bool:
         policy_version=request.policy_version,
         origin=request.origin,
         target_identity_id=request.target_identity_id,
+        provider=provider_of(request.target_aliases),
     )

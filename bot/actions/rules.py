@@ -43,4 +43,5 @@ class ApprovalOutcome:
         return self.counted and self.status == APPROVED
 
 
-ApproverRuleLookup = Callable[[str], ApproverRule | None]
+# (tool) or (tool, provider) → the rule; the provider is passed only when several are on.
+ApproverRuleLookup = Callable[..., ApproverRule | None]

@@ -36,9 +36,17 @@ def register(commands: Subparsers) -> None:
     cmd.add_argument(
         "--keep", action="store_true", help=f"reuse {DEMO_DATABASE} instead of starting it afresh"
     )
+    cmd.add_argument(
+        "--provider",
+        choices=("lab", "aws"),
+        default="lab",
+        help="aws: run the loop on a local AWS API as well (needs pip install -e '.[aws]')",
+    )
 
 
 def demo(args: argparse.Namespace) -> int:
+    if args.provider == "aws":
+        return _demo_aws(args)
     started = time.monotonic()
     runtime = _demo_runtime(args)
     _heading("1. The lab")
@@ -52,6 +60,30 @@ def demo(args: argparse.Namespace) -> int:
         f"{runtime.settings.database_url}: socbot alerts queue, socbot actions list, "
         "socbot audit show TASK, socbot credentials list, socbot digest --since 1d"
     )
+    return 0 if ok else 1
+
+
+def _demo_aws(args: argparse.Namespace) -> int:
+    from bot.commands import demo_aws
+
+    started = time.monotonic()
+    _heading("1. A local AWS account (moto_server on 127.0.0.1, request auth on)")
+    api = demo_aws.start()
+    try:
+        seeded = demo_aws.seed_account(api)
+        demo_aws.configure(api, seeded)
+        print(f"  endpoint {api.endpoint_url}, account {api.account}, key {seeded['key_id']}")
+        runtime = _demo_runtime(args)
+        seed_lab(runtime.engine)
+        _heading("2. A CloudTrail alert: a key used from a new place")
+        demo_aws.triage(runtime, demo_aws.cloudtrail_alert(api, seeded["key_id"]))
+        _heading("3. Approval, then the change in AWS")
+        demo_aws.approve_key_deactivation(runtime, seeded["key_id"])
+        _heading("4. Accountability")
+        ok = demo_aws.closing_checks(runtime, api, seeded["key_id"])
+    finally:
+        api.stop()
+    print(f"\ndone in {time.monotonic() - started:.1f}s")
     return 0 if ok else 1
 
 

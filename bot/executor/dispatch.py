@@ -26,6 +26,8 @@ from bot.executor.run_step import RunStep
 from bot.executor.target_scope import apply_scope
 from bot.executor.targets import TargetResolver, target_aliases
 from bot.policy import Decision, Policy, PolicyStore, ToolCall, decide, exposed_tools
+from bot.providers.naming import provider_of
+from bot.providers.scope import provider_for
 from bot.redaction import Redactor
 from bot.tasks.credentials import CredentialBroker
 from bot.tasks.runner import TaskHandle, TaskLimits, TaskRunner
@@ -52,6 +54,7 @@ class Executor:
         self._audit = audit
         self._policies = policies
         self._registry = registry
+        self._provider = provider
         self._parker = Parker(approvals, redactor)
         self._run_step = RunStep(audit=audit, redactor=redactor, broker=broker, provider=provider)
         self._targets = TargetResolver(broker=broker, provider=provider)
@@ -124,10 +127,14 @@ class Executor:
         except ProviderError as exc:  # unknown or ambiguous target: nothing to decide on
             return self._deny(task, actor, tool.name, policy, f"tools.{tool.name}.target", str(exc))
         aliases = target_aliases(tool, args, info)
-        decision = decide(policy, ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor))
-        decision = apply_scope(decision, rule, aliases, evidence)
+        provider = provider_of(aliases) or provider_for(
+            self._provider, tool.name, tool.target_of(args)
+        )
+        rule = rule.for_provider(provider)
+        call = ToolCall(tool.name, args.model_dump(mode="json"), aliases, actor, provider)
+        decision = apply_scope(decide(policy, call), rule, aliases, evidence)
         decision = apply_parked_cap(task, apply_rate_limit(self._engine, decision, rule))
-        self._audit_decision(task, actor, tool.name, decision)
+        self._audit_decision(task, actor, tool.name, decision, provider)
         if decision.outcome == "run":
             return self._run_step.run(task, actor, tool, args, policy)
         identity_id = info.identity_id if info is not None else None
@@ -145,14 +152,22 @@ class Executor:
         self._audit_decision(task, actor, name, decision)
         return ToolOutcome(name, "denied", {"reason": reason}, rule)
 
-    def _audit_decision(self, task: TaskHandle, actor: str, name: str, decision: Decision) -> None:
+    def _audit_decision(
+        self,
+        task: TaskHandle,
+        actor: str,
+        name: str,
+        decision: Decision,
+        provider: str | None = None,
+    ) -> None:
+        data = {"outcome": decision.outcome, "rule": decision.rule, "reason": decision.reason}
         self._audit.record(
             "policy.decision",
             task_id=task.id,
             actor=actor,
             tool=name[:80],
             policy_version=decision.policy_version,
-            data={"outcome": decision.outcome, "rule": decision.rule, "reason": decision.reason},
+            data=data if provider is None else {**data, "provider": provider},
         )
 
 

@@ -17,6 +17,7 @@ from bot.canonical import canonical_json
 from bot.clock import utcnow
 from bot.executor.outcome import ToolOutcome
 from bot.policy import Decision, ToolRule
+from bot.providers.naming import provider_of
 from bot.redaction import Redactor
 from bot.tasks.runner import TaskHandle
 from tools.base import Tool, ToolArgs
@@ -97,6 +98,7 @@ class Parker:
                 policy_version=decision.policy_version,
                 origin=task.origin,
                 target_identity_id=proposal.target_identity_id,
+                provider=provider_of(proposal.aliases),
             ),
             target_identity_id=proposal.target_identity_id,
             origin_json=canonical_json(sorted(task.origin)) if task.origin else None,

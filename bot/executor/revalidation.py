@@ -20,6 +20,7 @@ from bot.executor.outcome import parse_arguments
 from bot.executor.rate_limit import rate_limit_reason
 from bot.executor.targets import TargetResolver, target_aliases
 from bot.policy import Policy, ToolCall, decide
+from bot.providers.naming import provider_of
 from bot.tasks.runner import TaskHandle
 from tools.base import TargetInfo, Tool, ToolArgs
 
@@ -76,7 +77,12 @@ class Revalidation:
         if changed is not None:
             return changed
         aliases = target_aliases(tool, args, info)
-        call = ToolCall(request.tool, args.model_dump(mode="json"), aliases, request.requester)
+        approved_in, now_in = provider_of(request.target_aliases), provider_of(aliases)
+        if approved_in != now_in:
+            return f"the target now belongs to provider {now_in}, not {approved_in} as approved"
+        call = ToolCall(
+            request.tool, args.model_dump(mode="json"), aliases, request.requester, now_in
+        )
         decision = decide(policy, call)
         if decision.outcome != "require_approval":
             return f"the current policy no longer allows it with approval: {decision.reason}"

@@ -11,6 +11,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import ExitStack
+from dataclasses import replace
 from typing import Any
 
 from bot.audit.log import AuditLog
@@ -18,10 +19,12 @@ from bot.canonical import canonical_json, hash_value
 from bot.errors import EXPECTED_ERRORS, AuditWriteError, LimitExceeded
 from bot.executor.outcome import TIMED_OUT_NOTE, ToolOutcome
 from bot.policy import Policy
+from bot.providers.scope import call_scope_for
 from bot.redaction import Redactor
 from bot.tasks.credentials import CredentialBroker
 from bot.tasks.runner import TaskHandle
 from tools.base import Provider, TaskContext, Tool, ToolArgs
+from tools.providers.call_scope import scoped_call
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +46,12 @@ class RunStep:
     def run(
         self, task: TaskHandle, actor: str, tool: Tool, args: ToolArgs, policy: Policy
     ) -> ToolOutcome:
-        rule = policy.tools[tool.name]
+        scope = call_scope_for(self._provider, tool.name, tool.target_of(args))
+        rule = policy.tools[tool.name].for_provider(scope.provider if scope else None)
+        if scope is not None and rule.credential_strategy:
+            scope = replace(scope, strategy=rule.credential_strategy)
         with ExitStack() as held:
+            held.enter_context(scoped_call(scope))
             with self._broker.issue(
                 task.id,
                 tool.name,

@@ -10,9 +10,11 @@ Read-only calls and calls without a target resolve to nothing.
 from __future__ import annotations
 
 from bot.policy import Policy
+from bot.providers.scope import call_scope_for
 from bot.tasks.credentials import CredentialBroker
 from bot.tasks.runner import TaskHandle
 from tools.base import Provider, TargetInfo, Tool, ToolArgs
+from tools.providers.call_scope import scoped_call
 
 RESOLVE_SCOPES = frozenset({"directory:read"})
 RESOLVE_TTL_SECONDS = 30
@@ -38,13 +40,16 @@ class TargetResolver:
         target = tool.target_of(args)
         if policy.tools[tool.name].mode == "read_only" or target is None:
             return None
-        with self._broker.issue(
-            task.id,
-            "resolve_target",
-            RESOLVE_SCOPES,
-            RESOLVE_TTL_SECONDS,
-            policy_version=policy.version,
-        ) as credential:
+        with (
+            scoped_call(call_scope_for(self._provider, "resolve_target", target)),
+            self._broker.issue(
+                task.id,
+                "resolve_target",
+                RESOLVE_SCOPES,
+                RESOLVE_TTL_SECONDS,
+                policy_version=policy.version,
+            ) as credential,
+        ):
             return self._provider.resolve_target(credential, target)
 
     def aliases(

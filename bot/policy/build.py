@@ -16,6 +16,7 @@ from bot.policy.model import (
     TaskLimits,
     ToolRule,
 )
+from bot.policy.provider_rules import provider_overlays
 
 
 def freeze(value: Any) -> Any:
@@ -85,6 +86,10 @@ def build_rule(
         verdict=mode_verdict(name, rule["mode"], quorum, expiry, version),
     )
     limit = rule.get("rate_limit")
+    overlays = {
+        provider: build_rule(name, merged, defaults, groups, policy_globs, version)
+        for provider, merged in provider_overlays(rule).items()
+    }
     return ToolRule(
         name=name,
         mode=rule["mode"],
@@ -99,4 +104,6 @@ def build_rule(
         rate_limit=None if limit is None else RateLimit(limit["calls"], limit["per_seconds"]),
         gate=gate,
         target_must_be_in_alert=bool(rule.get("target_must_be_in_alert", False)),
+        credential_strategy=rule.get("credential_strategy"),
+        providers=MappingProxyType(overlays),
     )

@@ -27,7 +27,7 @@ def decide(policy: Policy, call: ToolCall) -> Decision:
     rule = policy.tools.get(call.tool)
     if rule is None:
         return _deny(policy, "undeclared", _undeclared_reason(call.tool), None)
-    gate = rule.gate
+    gate = rule.for_provider(call.provider).gate
     if gate.constraints is not None:
         violation = first_violation(gate.constraints, call.args)
         if violation is not None:

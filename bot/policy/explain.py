@@ -26,7 +26,23 @@ def explain(policy: Policy, tool: str) -> str:
     lines.append(f"- Argument constraints: {_constraints(rule)}.")
     lines.append(f"- Protected targets: {_protected(policy, rule)}.")
     lines.append(f"- Rate limit: {_rate(rule.rate_limit)}.")
+    lines.extend(_per_provider(policy, rule))
     return "\n".join(lines)
+
+
+def _per_provider(policy: Policy, rule: ToolRule) -> list[str]:
+    """What changes when the target belongs to a provider with a rule of its own."""
+    lines = []
+    for provider, overlay in sorted(rule.providers.items()):
+        lines.append(f"- On {provider} targets, instead:")
+        if overlay.mode == "execute_with_approval":
+            lines.append(f"  - Approvers: {_approvers(overlay)}; quorum {overlay.quorum}.")
+        lines.append(f"  - Credential: {_credential(overlay)}.")
+        lines.append(f"  - Protected targets: {_protected(policy, overlay)}.")
+    if rule.providers:
+        others = "other providers' targets follow the rule above"
+        lines.append(f"- {others[0].upper()}{others[1:]}.")
+    return lines
 
 
 def _what_it_may_do(rule: ToolRule) -> str:

@@ -18,6 +18,7 @@ from bot.canonical import sha256_hex
 from bot.errors import PolicyError
 from bot.policy.build import approver_groups, build_policy, resolve_approvers
 from bot.policy.model import ApproverSet, Policy
+from bot.policy.provider_rules import provider_overlays, provider_problems
 from bot.policy.validation import Problem, schema_problems, where
 from bot.policy.yamlsource import PathStep, YamlDocument, decode_text, parse_yaml
 
@@ -79,6 +80,12 @@ def semantic_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
         yield from _constraint_problems(name, rule)
         if not unknown:
             yield from _quorum_problems(name, rule, groups, default_quorum)
+        for merged in provider_overlays(rule).values():
+            overlay_unknown = list(_unknown_groups(name, merged, groups))
+            yield from overlay_unknown
+            if not overlay_unknown:
+                yield from _quorum_problems(name, merged, groups, default_quorum)
+    yield from provider_problems(data)
 
 
 def _unknown_groups(

@@ -30,6 +30,7 @@ class ToolCall:
     args: Mapping[str, Any]
     target_aliases: frozenset[str]  # lower-cased names of the target and of its owner
     actor: str
+    provider: str | None = None  # the provider that owns the target, when several are on
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,13 @@ class ToolRule:
     rate_limit: RateLimit | None
     gate: Gate = field(repr=False, compare=False)
     target_must_be_in_alert: bool = False
+    credential_strategy: str | None = None  # set per provider: how its credentials are minted
+    # The same rule with tools.<name>.providers.<provider> laid over it, per provider.
+    providers: Mapping[str, ToolRule] = field(default_factory=dict, repr=False, compare=False)
+
+    def for_provider(self, provider: str | None) -> ToolRule:
+        """The rule that applies to a call on `provider`'s target."""
+        return self.providers.get(provider, self) if provider else self
 
     @property
     def approval_expiry(self) -> timedelta:

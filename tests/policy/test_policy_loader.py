@@ -91,7 +91,7 @@ BROKEN = {
     "check the indentation and quoting here",
     "unknown_key.yaml": "unknown key 'ttl_secs' in tools.get_identity; allowed keys: mode, "
     "scopes, ttl_seconds, approvers, quorum, approval_expiry_minutes, constraints, "
-    "protected_targets, target_must_be_in_alert, rate_limit",
+    "protected_targets, target_must_be_in_alert, rate_limit, providers",
     "wrong_mode.yaml": "tools.suspend_identity.mode is 'execute'; it must be one of: "
     "read_only, recommend, execute_with_approval",
     "ttl_over_cap.yaml": "tools.get_identity.ttl_seconds is 3600, above the maximum of 900 "

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.actions import approvals as ab
 from bot.actions.approvals import ActionRequest, Approval, ApproverRule
+from bot.providers.naming import provider_of
 from bot.slack.blockkit import fit_message
 from bot.slack.blocks import card_parts as parts
 from bot.slack.blocks.escape import entities, inert_json, inline_code, mrkdwn, plain_text
@@ -124,7 +125,9 @@ def _header(request: ActionRequest) -> dict[str, Any]:
 
 def _what(request: ActionRequest) -> str:
     target = inline_code(request.target, 120) if request.target else "no target"
-    return f"{inline_code(request.tool, 80)} on {target}"
+    provider = provider_of(request.target_aliases)
+    where = f" in {inline_code(provider, 40)}" if provider else ""
+    return f"{inline_code(request.tool, 80)} on {target}{where}"
 
 
 def _quorum(view: CardView) -> int:
