@@ -93,6 +93,13 @@ class Settings(BaseSettings):
         default=20, ge=1, validation_alias="SOCBOT_STORM_THRESHOLD"
     )
     triage_max_attempts: int = Field(default=5, ge=1, validation_alias="SOCBOT_TRIAGE_ATTEMPTS")
+    db_deadline_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        validation_alias="SOCBOT_DB_DEADLINE_SECONDS",
+        description="How long a webhook request or /healthz waits on the database before 503.",
+    )
 
     digest_timezone: str = Field(default="UTC", validation_alias="SOCBOT_DIGEST_TIMEZONE")
     digest_day_of_week: str = Field(default="mon", validation_alias="SOCBOT_DIGEST_DAY")

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.alerts.intake_store import (
+    IntakeBusy,
     IntakeOutcome,
     IntakeStore,
     IntakeUnavailable,
@@ -28,6 +29,7 @@ from bot.alerts.intake_store import (
 from bot.alerts.model import AlertRejected
 from bot.alerts.normalize import detect_source, known_sources, normalize_event
 from bot.alerts.payload import Body, PayloadTooLarge, parse_event, raw_body
+from bot.db_deadline import with_deadline
 from bot.redaction import Redactor
 from bot.runtime import Runtime
 
@@ -38,6 +40,7 @@ VIAS = ("webhook", "cli", "slack")
 __all__ = [
     "VIAS",
     "Intake",
+    "IntakeBusy",
     "IntakeItem",
     "IntakeOutcome",
     "IntakeUnavailable",
@@ -57,12 +60,16 @@ class IntakeItem:
 
 
 class Intake:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, deadline_seconds: float | None = None) -> None:
+        """deadline_seconds: how long a store may wait on the database (None: no deadline)."""
         self._settings = runtime.settings
         self._redactor = runtime.redactor
         self.engine = runtime.engine
+        store_engine = runtime.engine
+        if deadline_seconds is not None:
+            store_engine = with_deadline(store_engine, deadline_seconds)
         self._store = IntakeStore(
-            runtime.engine,
+            store_engine,
             runtime.audit,
             window_seconds=runtime.settings.dedupe_window_seconds,
             storm_threshold=runtime.settings.storm_threshold_per_minute,

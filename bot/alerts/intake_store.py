@@ -31,6 +31,7 @@ from bot.alerts.storm import Arrival, Placement, place
 from bot.audit import AuditLog
 from bot.clock import utcnow
 from bot.db import session_scope
+from bot.db_deadline import is_deadline_error
 from bot.errors import AlertError, AuditWriteError
 
 Status = Literal["accepted", "duplicate", "rejected"]
@@ -45,6 +46,10 @@ _INSERT_REJECTED = insert(RejectedAlert.__table__)  # type: ignore[attr-defined]
 
 class IntakeUnavailable(AlertError):
     """The database could not store the alert: nothing was kept; the sender should retry."""
+
+
+class IntakeBusy(IntakeUnavailable):
+    """The database did not answer within the deadline (a lock held, a slow statement)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,9 @@ class IntakeStore:
                     self._audit.record(kind, actor=actor, data=data, session=session)
         except (SQLAlchemyError, AuditWriteError) as exc:
             first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if is_deadline_error(exc):
+                why = f"the database did not answer in time: {first_line[:200]}"
+                raise IntakeBusy(why) from exc
             raise IntakeUnavailable(f"the alert could not be stored: {first_line[:200]}") from exc
         return outcomes
 

@@ -13,7 +13,8 @@ stream and reading stops one byte past the cap.
     202 {alert_id, status: accepted|duplicate, group_id}   stored before the answer
     401 bad or missing signature         404 unknown source, or no secret configured for it
     413 body over the cap                422 not JSON, not an object, or not normalizable
-    503 the database could not store it (nothing kept; retry)
+    503 the database could not store it, or did not answer within
+        settings.db_deadline_seconds (nothing kept; Retry-After says when to send it again)
 
 Every 4xx body is {error, reason, rejected_id}: the payload (up to the cap) is kept in the
 rejected_alert table with the reason, so nothing sent is lost.
@@ -30,11 +31,19 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.alerts.intake import Intake, IntakeItem, IntakeOutcome, IntakeUnavailable, Problem
+from bot.alerts.intake import (
+    Intake,
+    IntakeBusy,
+    IntakeItem,
+    IntakeOutcome,
+    IntakeUnavailable,
+    Problem,
+)
 from bot.alerts.intake_batcher import IntakeBatcher
 from bot.alerts.intake_store import Prepared, Rejection
 from bot.alerts.normalize import known_sources
 from bot.alerts.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_problem
+from bot.db_health import DeadlineWatch
 from bot.runtime import Runtime
 
 STATUS_FOR: dict[Problem, int] = {
@@ -49,19 +58,30 @@ INLINE_BYTES = 16_384
 
 
 def alert_routes(
-    runtime: Runtime, on_accepted: Callable[[], None] | None = None
+    runtime: Runtime,
+    on_accepted: Callable[[], None] | None = None,
+    *,
+    watch: DeadlineWatch | None = None,
 ) -> list[BaseRoute]:
-    """The webhook's routes; on_accepted is called after each new (non-duplicate) alert."""
-    webhook = AlertWebhook(runtime, on_accepted)
+    """The webhook's routes; on_accepted is called after each new (non-duplicate) alert;
+    watch hears of each request that ran out of time on the database."""
+    webhook = AlertWebhook(runtime, on_accepted, watch)
     return [Route("/alerts/{source}", webhook.receive, methods=["POST"])]
 
 
 class AlertWebhook:
-    def __init__(self, runtime: Runtime, on_accepted: Callable[[], None] | None) -> None:
-        self.intake = Intake(runtime)
-        self.batcher = IntakeBatcher(self.intake.store)
+    def __init__(
+        self,
+        runtime: Runtime,
+        on_accepted: Callable[[], None] | None,
+        watch: DeadlineWatch | None = None,
+    ) -> None:
+        deadline = runtime.settings.db_deadline_seconds
+        self.intake = Intake(runtime, deadline_seconds=deadline)
+        self.batcher = IntakeBatcher(self.intake.store, max_wait=deadline)
         self._secrets = runtime.settings.alert_secrets
         self._on_accepted = on_accepted
+        self._watch = watch or DeadlineWatch()
 
     async def receive(self, request: Request) -> Response:
         source = request.path_params["source"][:SOURCE_CHARS]
@@ -74,6 +94,8 @@ class AlertWebhook:
         try:
             outcome = await asyncio.wrap_future(self.batcher.submit(prepared))
         except IntakeUnavailable as exc:
+            if isinstance(exc, IntakeBusy):
+                self._watch.missed()
             response = _error(503, "unavailable", str(exc))
             response.headers["Retry-After"] = RETRY_AFTER_SECONDS
             return response

@@ -24,7 +24,6 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -32,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.alerts.webhook import alert_routes
 from bot.config import Settings
+from bot.db_health import DeadlineWatch, database_status
 from bot.errors import ConfigError
 from bot.runtime import Runtime
 from bot.slack.app import Registrar, build_app, connect
@@ -114,10 +114,12 @@ def warm_up(runtime: Runtime) -> None:
 def create_http_app(
     runtime: Runtime, bolt: App | None, *, on_alert_accepted: Callback | None = None
 ) -> Starlette:
-    routes: list[BaseRoute] = [Route("/healthz", _health_endpoint(runtime), methods=["GET"])]
+    watch = DeadlineWatch()
+    health = _health_endpoint(runtime, watch)
+    routes: list[BaseRoute] = [Route("/healthz", health, methods=["GET"])]
     if bolt is not None:
         routes.append(slack_route(bolt))
-    routes.extend(alert_routes(runtime, on_accepted=on_alert_accepted))
+    routes.extend(alert_routes(runtime, on_accepted=on_alert_accepted, watch=watch))
     return Starlette(routes=routes)
 
 
@@ -143,23 +145,20 @@ def _slack_endpoint(bolt: App) -> Endpoint:
     return slack_events
 
 
-def _health_endpoint(runtime: Runtime) -> Endpoint:
+def _health_endpoint(runtime: Runtime, watch: DeadlineWatch | None = None) -> Endpoint:
     async def healthz(_request: Request) -> Response:
-        report = await anyio.to_thread.run_sync(health_report, runtime)
+        report = await anyio.to_thread.run_sync(health_report, runtime, watch)
         return JSONResponse(report, status_code=200 if report["ok"] else 503)
 
     return healthz
 
 
-def health_report(runtime: Runtime) -> dict[str, object]:
-    """Whether the database answers and which policy is in force."""
+def health_report(runtime: Runtime, watch: DeadlineWatch | None = None) -> dict[str, object]:
+    """Whether the database answers in time and which policy is in force."""
     report: dict[str, object] = {"ok": True, "database": "ok", "policy_version": None}
-    try:
-        with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        log.warning("health check: database unreachable: %s", exc)
-        report.update(ok=False, database=f"unreachable: {type(exc).__name__}")
+    database = database_status(runtime.engine, runtime.settings.db_deadline_seconds, watch)
+    if database != "ok":
+        report.update(ok=False, database=database)
     try:
         report["policy_version"] = runtime.policies.current.version
     except Exception as exc:
