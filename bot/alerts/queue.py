@@ -164,9 +164,11 @@ class TriageQueue:
             session.add(row)
             return row.id
 
-    def publish_failed(self, group_id: str, error: str) -> None:
-        """Keep the triage; try publishing again a little later."""
-        retry_at = utcnow() + timedelta(seconds=PUBLISH_RETRY_SECONDS)
+    def publish_failed(
+        self, group_id: str, error: str, *, retry_at: datetime | None = None
+    ) -> None:
+        """Keep the triage; try publishing again at retry_at, or a little later."""
+        retry_at = retry_at or utcnow() + timedelta(seconds=PUBLISH_RETRY_SECONDS)
         message = f"publishing failed: {error}"[:500]
         self._update(group_id, {"last_error": message, "next_attempt_at": retry_at})
 

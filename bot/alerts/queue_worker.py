@@ -27,6 +27,7 @@ from bot.alerts.publish import NoPublisher, TriageGroup, TriagePublisher
 from bot.alerts.queue import Claim, TriageQueue, worker_name
 from bot.alerts.store import DONE
 from bot.alerts.triage import TriageResult, triage_group
+from bot.backoff import RetryLater
 from bot.clock import utcnow
 from bot.runtime import Runtime
 
@@ -124,6 +125,8 @@ class TriageWorker:
                 self.publisher.publish_duplicates(
                     pending.post, pending.first_alert_id, pending.count
                 )
+            except RetryLater:
+                return  # every counter waits for the same backoff; the outage is logged once
             except Exception:
                 log.exception("updating the duplicate count of %s failed", pending.first_alert_id)
                 continue
@@ -132,11 +135,19 @@ class TriageWorker:
     def _publish(self, group: TriageGroup, result: TriageResult) -> None:
         try:
             post = self.publisher.publish_triage(group, result)
+        except RetryLater as exc:  # logged once per outage where it was noticed
+            log.info("publishing the triage of %s waits until %s", group.group_id, exc.retry_at)
+            self.queue.publish_failed(group.group_id, _first_line(exc), retry_at=exc.retry_at)
+            return
         except Exception as exc:
             log.exception("publishing the triage of %s failed", group.group_id)
             self.queue.publish_failed(group.group_id, f"{type(exc).__name__}: {exc}")
             return
         self.queue.record_post(group.group_id, post)
+
+
+def _first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
 
 
 def default_queue(runtime: Runtime) -> TriageQueue:

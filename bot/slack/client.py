@@ -1,5 +1,7 @@
-"""The Slack Web API client socbot uses: one WebClient, retrying rate limits and dropped
-connections a bounded number of times, so a busy workspace slows socbot down, not breaks it."""
+"""The Slack Web API client socbot uses: one WebClient per process. Within a call it retries
+a dropped connection, and a rate limit whose Retry-After is short, a bounded number of times;
+a longer wait is not slept through on a worker thread: the method backs off and the caller
+schedules the retry (bot.slack.paced_client)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.slack.paced_client import PacedWebClient
 
 RATE_LIMIT_RETRIES = 3  # each waits the Retry-After Slack sends
-LONGEST_RATE_LIMIT_WAIT = 30  # seconds; a longer Retry-After fails the call instead
+LONGEST_RATE_LIMIT_WAIT = 1  # seconds; a longer Retry-After fails the call (and backs off)
 CONNECTION_RETRIES = 2
 TIMEOUT_SECONDS = 30
 
@@ -68,7 +71,7 @@ def retry_handlers() -> list[RetryHandler]:
 
 
 def make_web_client(settings: Settings) -> WebClient:
-    return WebClient(
+    return PacedWebClient(
         token=bot_token(settings),
         base_url=settings.slack_api_url,
         timeout=TIMEOUT_SECONDS,
