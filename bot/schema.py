@@ -45,6 +45,7 @@ TABLE_MODULES = (
     "bot.alerts.store",
     "bot.slack.store",
     "bot.slack.conversation_store",
+    "bot.slack.outbox_store",
     "bot.digest.store",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

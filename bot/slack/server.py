@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.alerts.webhook import alert_routes
 from bot.config import Settings
+from bot.db_deadline import with_deadline
 from bot.db_health import DeadlineWatch, database_status
 from bot.errors import ConfigError
 from bot.runtime import Runtime
@@ -38,6 +39,8 @@ from bot.slack.app import Registrar, build_app, connect
 from bot.slack.client import make_web_client
 from bot.slack.context import SlackContext
 from bot.slack.gate import EventGate
+from bot.slack.outbox import OutboxDrainer
+from bot.slack.outbox_store import OutboxStore
 from bot.slack.store import forget_old_events
 from bot.slack.triage_hook import TriageWorkers, start_triage_workers
 from bot.slack.usergroups import ensure_usergroup_directory
@@ -65,6 +68,7 @@ class SlackService:
     workers: ThreadWorkerPool
     http: Starlette
     triage: TriageWorkers | None = field(default=None)
+    outbox: OutboxDrainer | None = field(default=None)
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop taking work and wait (up to timeout) for what runs to finish."""
@@ -73,6 +77,8 @@ class SlackService:
         self.gate.close(timeout)  # admitted events hand their work to the workers
         self.bolt.listener_runner.listener_executor.shutdown(wait=False)
         self.workers.shutdown(timeout)
+        if self.outbox is not None:
+            self.outbox.stop(timeout)  # replies still pending are posted by the next start
 
 
 def start_service(
@@ -101,7 +107,8 @@ def start_service(
         raise
     wake = triage_workers.wake if triage_workers is not None else None
     http = create_http_app(runtime, None if socket_mode else bolt, on_alert_accepted=wake)
-    return SlackService(runtime, ctx, bolt, gate, workers, http, triage_workers)
+    outbox = OutboxDrainer(ctx).start()
+    return SlackService(runtime, ctx, bolt, gate, workers, http, triage_workers, outbox)
 
 
 def warm_up(runtime: Runtime) -> None:
@@ -159,12 +166,25 @@ def health_report(runtime: Runtime, watch: DeadlineWatch | None = None) -> dict[
     database = database_status(runtime.engine, runtime.settings.db_deadline_seconds, watch)
     if database != "ok":
         report.update(ok=False, database=database)
+    else:
+        report["outbox"] = outbox_report(runtime)
     try:
         report["policy_version"] = runtime.policies.current.version
     except Exception as exc:
         log.warning("health check: no policy in force: %s", exc)
         report.update(ok=False, policy=f"not loaded: {exc}")
     return report
+
+
+def outbox_report(runtime: Runtime) -> dict[str, object]:
+    """Replies to analysts that wait for Slack: how many, and the oldest one's age."""
+    deadline = runtime.settings.db_deadline_seconds
+    try:
+        count, oldest = OutboxStore(with_deadline(runtime.engine, deadline)).pending()
+    except Exception as exc:
+        log.warning("health check: could not count pending replies: %s", exc)
+        return {"pending_replies": None, "oldest_pending_seconds": None}
+    return {"pending_replies": count, "oldest_pending_seconds": oldest}
 
 
 def serve(
