@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
-import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +24,7 @@ from bot.canonical import sha256_hex
 from bot.clock import as_utc, utcnow
 from bot.db import session_scope
 from bot.errors import CredentialError
+from bot.owners import task_owner_dead_here
 from bot.tasks import TaskRecord
 from tools.base import PresentedCredential
 
@@ -358,21 +357,6 @@ def _revocation_due(
         return "task ended", as_utc(task.ended_at)
     if as_utc(task.deadline_at) <= now:
         return "task deadline passed", as_utc(task.deadline_at)
-    if _owner_is_dead(task):
+    if task_owner_dead_here(task):
         return "task's process is gone", now
     return None
-
-
-def _owner_is_dead(task: TaskRecord) -> bool:
-    if task.owner_host != socket.gethostname():
-        return False
-    pid = task.owner_pid
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

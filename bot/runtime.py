@@ -19,6 +19,7 @@ from bot.db import get_engine
 from bot.errors import ConfigError
 from bot.executor import Executor
 from bot.policy import PolicyStore, approvers_for
+from bot.recovery import end_abandoned_tasks
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
 from bot.tasks import TaskLimits, TaskRunner
@@ -77,6 +78,7 @@ class Runtime:
         backend = LabCredentialBackend(self.provider)
         broker = CredentialBroker(self.engine, backend, self.audit, self.redactor)
         # Whatever a crashed process left live is revoked before this one issues anything.
+        end_abandoned_tasks(self.engine, self.audit, broker)
         report = self.startup_sweep = broker.sweep()
         if report.revoked:
             log.warning("start-up sweep revoked %d leftover credentials", len(report.revoked))

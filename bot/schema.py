@@ -46,6 +46,7 @@ TABLE_MODULES = (
     "bot.slack.store",
     "bot.slack.conversation_store",
     "bot.slack.outbox_store",
+    "bot.heartbeat",
     "bot.digest.store",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

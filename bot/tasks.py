@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -100,6 +101,17 @@ def new_task_id() -> str:
     return "task_" + uuid.uuid4().hex[:16]
 
 
+# Tasks this process is running now: a task row with this process's pid that is not here was
+# left by an earlier process with the same pid (a restarted container), which is dead.
+_running_here: set[str] = set()
+_running_lock = threading.Lock()
+
+
+def running_here(task_id: str) -> bool:
+    with _running_lock:
+        return task_id in _running_here
+
+
 class TaskRunner:
     """Starts and ends tasks; the end always revokes the task's credentials."""
 
@@ -113,7 +125,14 @@ class TaskRunner:
         self, kind: str, actor: str, limits: TaskLimits, *, subject: dict[str, Any] | None = None
     ) -> Iterator[TaskHandle]:
         handle = TaskHandle(new_task_id(), kind, actor, limits)
-        self._start(handle, subject or {})
+        with _running_lock:
+            _running_here.add(handle.id)
+        try:
+            self._start(handle, subject or {})
+        except BaseException:
+            with _running_lock:
+                _running_here.discard(handle.id)
+            raise
         try:
             yield handle
         except LimitExceeded as exc:
@@ -130,7 +149,11 @@ class TaskRunner:
             )
             raise
         finally:
-            self._end(handle)
+            try:
+                self._end(handle)
+            finally:
+                with _running_lock:
+                    _running_here.discard(handle.id)
 
     def _start(self, handle: TaskHandle, subject: dict[str, Any]) -> None:
         now = utcnow()

@@ -32,6 +32,7 @@ from bot.alerts.triage import MAX_AUDITED_IDS, TriageResult
 from bot.audit import AuditLog
 from bot.clock import utcnow
 from bot.db import session_scope
+from bot.heartbeat import INCARNATION
 
 DEFAULT_LEASE_SECONDS = 600.0
 DEFAULT_BACKOFF_SECONDS = 15.0
@@ -50,7 +51,8 @@ class Claim:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """host:pid:incarnation.n; bot.recovery reads the owner back from it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{INCARNATION}.{uuid.uuid4().hex[:6]}"
 
 
 class TriageQueue:

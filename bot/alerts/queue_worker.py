@@ -29,6 +29,7 @@ from bot.alerts.store import DONE
 from bot.alerts.triage import TriageResult, triage_group
 from bot.backoff import RetryLater
 from bot.clock import utcnow
+from bot.recovery import RECOVERY_SECONDS, recover
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -64,12 +65,14 @@ class TriageWorker:
         self.poll_seconds = poll_seconds
         self.duplicate_seconds = duplicate_seconds
         self._wake = threading.Event()
+        self._recovered_at = float("-inf")
 
     def wake(self) -> None:
         self._wake.set()
 
     def run_once(self) -> WorkDone | None:
         """One round; what was triaged, or None when nothing was due."""
+        self.reclaim_from_the_dead()
         self.publish_duplicates()
         self.publish_due()
         claim = self.queue.claim(self.name)
@@ -105,6 +108,14 @@ class TriageWorker:
             return WorkDone(claim.group_id, "lost", result)
         self._publish(loaded.group, result)
         return WorkDone(claim.group_id, DONE, result)
+
+    def reclaim_from_the_dead(self) -> None:
+        """Every RECOVERY_SECONDS: take back what dead processes held (bot.recovery)."""
+        if time.monotonic() - self._recovered_at < RECOVERY_SECONDS:
+            return
+        self._recovered_at = time.monotonic()
+        runtime = self.runtime
+        recover(runtime.engine, runtime.audit, runtime.broker)
 
     def publish_due(self) -> None:
         """Publish a triage whose publishing failed before (or whose worker stopped)."""

@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.db_deadline import with_deadline
 from bot.db_health import DeadlineWatch, database_status
 from bot.errors import ConfigError
+from bot.heartbeat import HeartbeatThread
 from bot.runtime import Runtime
 from bot.slack.app import Registrar, build_app, connect
 from bot.slack.client import make_web_client
@@ -69,6 +70,7 @@ class SlackService:
     http: Starlette
     triage: TriageWorkers | None = field(default=None)
     outbox: OutboxDrainer | None = field(default=None)
+    heartbeat: HeartbeatThread | None = field(default=None)
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop taking work and wait (up to timeout) for what runs to finish."""
@@ -79,6 +81,8 @@ class SlackService:
         self.workers.shutdown(timeout)
         if self.outbox is not None:
             self.outbox.stop(timeout)  # replies still pending are posted by the next start
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
 
 
 def start_service(
@@ -108,7 +112,8 @@ def start_service(
     wake = triage_workers.wake if triage_workers is not None else None
     http = create_http_app(runtime, None if socket_mode else bolt, on_alert_accepted=wake)
     outbox = OutboxDrainer(ctx).start()
-    return SlackService(runtime, ctx, bolt, gate, workers, http, triage_workers, outbox)
+    heartbeat = HeartbeatThread(runtime.engine).start()
+    return SlackService(runtime, ctx, bolt, gate, workers, http, triage_workers, outbox, heartbeat)
 
 
 def warm_up(runtime: Runtime) -> None:
