@@ -4,6 +4,7 @@ Slack fails it.
 - `outage(method, seconds, status=500)`: HTTP 5xx with Slack's error body.
 - `rate_limit_for(method, seconds)`: HTTP 429 whose Retry-After is the time left in the
   window, as Slack's per-method limits answer every call until the window ends.
+- `end_faults()`: every window closes now.
 
 method None means every method.
 """
@@ -37,6 +38,11 @@ class FaultWindows:
 
     def rate_limit_for(self, method: str | None, seconds: float) -> None:
         self._add_window(FaultWindow(method, time.monotonic() + seconds, 429))
+
+    def end_faults(self) -> None:
+        """Slack answers normally again from now on."""
+        with self._windows_lock:
+            self._windows.clear()
 
     def _add_window(self, window: FaultWindow) -> None:
         with self._windows_lock:

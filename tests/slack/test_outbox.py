@@ -44,7 +44,7 @@ def test_an_answer_slack_could_not_take_waits_in_the_outbox_and_is_posted_later(
 ) -> None:
     model = ScriptedModel([ANSWER])
     served = slack_app(model=model)
-    slack_standin.outage(None, seconds=2)  # every method: the error notice cannot go out either
+    slack_standin.outage(None, seconds=120)  # every method: no error notice goes out either
     event = app_mention(QUESTION)
 
     ask(served, event)
@@ -52,6 +52,8 @@ def test_an_answer_slack_could_not_take_waits_in_the_outbox_and_is_posted_later(
     assert pending_replies(served) == 1
     ask(served, event)  # Slack delivers the unanswered mention again meanwhile
     assert len(model.requests) == 1  # the answer is waiting, not asked for twice
+    assert pending_replies(served) == 1
+    slack_standin.end_faults()
 
     wait_until(lambda: replies_in(slack_standin, ALERTS_CHANNEL, event["ts"]), 15, "never posted")
     [reply] = replies_in(slack_standin, ALERTS_CHANNEL, event["ts"])
