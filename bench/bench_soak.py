@@ -5,6 +5,7 @@ Run on demand from the repository root:
     python bench/bench_soak.py [--rate 20] [--duration 300] [--mention-every 20]
         [--storm-every 60] [--fault slack500@60+30] [--fault slack429@150+30]
         [--fault dblock@240+20] [--database-url URL] [--drain 180] [--json FILE]
+        [--serve-root DIR]
 
 `socbot serve` runs as its own process (offline engine, lab provider) against the Slack Web API
 stand-in from tests/ and SQLite in a temp dir (or --database-url, e.g. a PostgreSQL schema
@@ -17,12 +18,17 @@ Reported: RSS and fds of the serve process over time, webhook latency per minute
 calls per method, and the nothing-lost checks: every 202 stored, no alert stored twice,
 every group triaged once and posted once (posts = groups), every mention answered once, the
 audit chain verifies, no credential left live. Exit 1 when a check fails.
+
+--serve-root runs `socbot serve` (and builds the database) from another source tree, e.g. an
+earlier commit exported with `git archive`, for before/after figures under the same load.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,9 +47,7 @@ from sqlalchemy.engine import Engine  # noqa: E402
 
 from bot.audit_verify import verify  # noqa: E402
 from bot.db import make_engine  # noqa: E402
-from bot.schema import create_schema  # noqa: E402
 from tests.slack_standin import SlackStandIn  # noqa: E402
-from tools.providers.lab.seed import seed_lab  # noqa: E402
 
 BACKLOG_SQL = (
     "SELECT count(*) FROM triage_group WHERE status IN ('queued', 'running') OR publish_pending"
@@ -54,10 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'soak.db'}"
+        root = Path(args.serve_root).resolve() if args.serve_root else REPO_ROOT
+        seed_database(root, url, Path(tmp))
         engine = make_engine(url)
-        create_schema(engine)
-        seed_lab(engine)
-        with SlackStandIn() as standin, serve_process(url, standin, Path(tmp)) as served:
+        with SlackStandIn() as standin, serve_process(url, standin, Path(tmp), root) as served:
             report = soak(args, url, engine, standin, served)
         report["checks"] = checks(engine, standin, report)
         report["serve_log"] = served.log_summary()
@@ -78,7 +82,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=180.0, help="seconds to wait after load")
     parser.add_argument("--sample-every", type=float, default=5.0)
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--serve-root", help="source tree to run serve from (default: this one)")
     return parser.parse_args(argv)
+
+
+def seed_database(root: Path, url: str, workdir: Path) -> None:
+    """The schema and the lab, built by the serve tree's own code."""
+    env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "-m", "bot", "lab", "seed"],
+        cwd=workdir,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def soak(
@@ -170,15 +187,7 @@ def checks(engine: Engine, standin: SlackStandIn, report: dict[str, Any]) -> dic
         ).scalars()
         triaged = [json.loads(data)["group_id"] for data in results]
     posts = [m for m in standin.messages(ALERTS_CHANNEL) if not m.get("thread_ts")]
-    posted_ts = {m["ts"] for m in standin.messages()}
-    with engine.connect() as conn:
-        replies = conn.execute(
-            text("SELECT question_ts, posted_ts FROM slack_outbox WHERE status = 'posted'")
-        ).all()
-    answers = [
-        len([1 for question, reply in replies if question == ts and reply in posted_ts])
-        for ts in report["mentions"]
-    ]
+    answers = [len(answer_posts(standin, ts)) for ts in report["mentions"]]
     chain = verify(engine)
     done = groups.get("done", 0)
     return {
@@ -199,6 +208,18 @@ def checks(engine: Engine, standin: SlackStandIn, report: dict[str, Any]) -> dic
         "chain verifies": (chain.ok, chain.reason),
         "no credential live": (live == 0, f"{live} live"),
     }
+
+
+def answer_posts(standin: SlackStandIn, thread_ts: str) -> list[dict[str, Any]]:
+    """socbot's answers in the thread: its messages there that are not drafts or cards."""
+    return [
+        m
+        for m in standin.messages()
+        if m.get("thread_ts") == thread_ts
+        and m.get("bot_id")
+        and not m.get("blocks")
+        and not str(m.get("text", "")).startswith(":memo:")
+    ]
 
 
 if __name__ == "__main__":

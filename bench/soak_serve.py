@@ -84,19 +84,21 @@ class Served:
 
 
 @contextmanager
-def serve_process(url: str, standin: SlackStandIn, workdir: Path) -> Iterator[Served]:
+def serve_process(
+    url: str, standin: SlackStandIn, workdir: Path, root: Path = REPO_ROOT
+) -> Iterator[Served]:
     standin.add_user(SlackUser(ANALYST, email="analyst@example.com"))
     port = free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
+        "PYTHONPATH": str(root),
         "DATABASE_URL": url,
         "SLACK_BOT_TOKEN": standin.token,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": standin.api_url,
         "SOCBOT_ALERTS_CHANNEL": ALERTS_CHANNEL,
         "SOCBOT_ALERT_SECRETS": json.dumps({"okta": ALERT_SECRET}),
-        "SOCBOT_POLICY": str(REPO_ROOT / "policy.yaml"),
+        "SOCBOT_POLICY": str(root / "policy.yaml"),
         "OPENAI_API_KEY": "",
         "SOCBOT_LOG_LEVEL": "WARNING",
     }
