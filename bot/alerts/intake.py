@@ -89,9 +89,12 @@ class Intake:
         """accept() for each item, with one commit for them all."""
         return self.store([self.prepare(item) for item in items])
 
-    def store(self, prepared: Sequence[Prepared | Rejection]) -> list[IntakeOutcome]:
-        """Store prepared items in one transaction; IntakeUnavailable if it cannot commit."""
-        return self._store.store(prepared)
+    def store(
+        self, prepared: Sequence[Prepared | Rejection], *, deadline: float | None = None
+    ) -> list[IntakeOutcome]:
+        """Store prepared items in one transaction; IntakeUnavailable if it cannot commit
+        (IntakeBusy if not within deadline seconds, when one is given)."""
+        return self._store.store(prepared, deadline=deadline)
 
     def reject(
         self,

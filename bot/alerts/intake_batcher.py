@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from bot.alerts.intake_store import IntakeBusy, IntakeOutcome, Prepared, Rejection
@@ -24,10 +24,11 @@ from bot.alerts.intake_store import IntakeBusy, IntakeOutcome, Prepared, Rejecti
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
+MIN_DEADLINE = 0.25  # seconds: even an item that waited long gets a fair try at the database
 IDLE_SECONDS = 1.0
 
 Item = Prepared | Rejection
-Store = Callable[[Sequence[Item]], list[IntakeOutcome]]
+Store = Callable[..., list[IntakeOutcome]]  # (items, *, deadline=None) → outcomes
 Pending = tuple[Item, "Future[IntakeOutcome]", float]  # item, its answer, when queued
 
 
@@ -35,7 +36,9 @@ class IntakeBatcher:
     def __init__(
         self, store: Store, max_batch: int = MAX_BATCH, *, max_wait: float | None = None
     ) -> None:
-        """max_wait: an item queued longer than this is answered IntakeBusy, not stored."""
+        """max_wait: an item is answered within about this long: one queued longer is answered
+        IntakeBusy, not stored, and a batch is stored with what is left of its oldest
+        item's wait as the database deadline."""
         self._store = store
         self._max_batch = max_batch
         self._max_wait = max_wait
@@ -61,6 +64,12 @@ class IntakeBatcher:
             batch = self._drop_overdue(batch)
             if batch:
                 self._store_batch(batch)
+
+    def _deadline(self, batch: list[Pending]) -> dict[str, float]:
+        if self._max_wait is None:
+            return {}
+        waited = time.monotonic() - min(queued for _, _, queued in batch)
+        return {"deadline": max(MIN_DEADLINE, self._max_wait - waited)}
 
     def _drop_overdue(self, batch: list[Pending]) -> list[Pending]:
         """Answer the items that waited past max_wait (their senders are about to give up
@@ -91,7 +100,7 @@ class IntakeBatcher:
 
     def _store_batch(self, batch: list[Pending]) -> None:
         try:
-            outcomes = self._store([item for item, _, _ in batch])
+            outcomes = self._store([item for item, _, _ in batch], **self._deadline(batch))
         except Exception as exc:
             if len(batch) == 1 or isinstance(exc, IntakeBusy):
                 # A busy database would make each alert of the batch wait out the deadline

@@ -31,7 +31,7 @@ from bot.alerts.storm import Arrival, Placement, place
 from bot.audit import AuditLog
 from bot.clock import utcnow
 from bot.db import session_scope
-from bot.db_deadline import is_deadline_error
+from bot.db_deadline import is_deadline_error, with_deadline
 from bot.errors import AlertError, AuditWriteError
 
 Status = Literal["accepted", "duplicate", "rejected"]
@@ -91,10 +91,14 @@ class IntakeStore:
         self._window = window_seconds
         self._threshold = storm_threshold
 
-    def store(self, items: Sequence[Prepared | Rejection]) -> list[IntakeOutcome]:
-        """Store every item in one transaction; IntakeUnavailable when it cannot commit."""
+    def store(
+        self, items: Sequence[Prepared | Rejection], *, deadline: float | None = None
+    ) -> list[IntakeOutcome]:
+        """Store every item in one transaction; IntakeUnavailable when it cannot commit, or
+        IntakeBusy when the database did not answer within deadline seconds."""
+        engine = self._engine if deadline is None else with_deadline(self._engine, deadline)
         try:
-            with session_scope(self._engine) as session:
+            with session_scope(engine) as session:
                 conn = session.connection()
                 hold_keys(conn, [storm_key(i.alert) for i in items if isinstance(i, Prepared)])
                 audit_rows: list[AuditRow] = []
