@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel, select
 
 from bot.clock import as_utc, utcnow
 from bot.db import session_scope
+from bot.db_deadline import read_only
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def beat(engine: Engine) -> None:
 def remote_owner_dead(engine: Engine, host: str, pid: int, incarnation: str | None = None) -> bool:
     """True when (host, pid)'s heartbeat is stale, or shows a later incarnation than the one
     that took the work; False when it is fresh or there is no heartbeat to go by."""
-    with session_scope(engine) as session:
+    with session_scope(read_only(engine)) as session:
         row = session.exec(
             select(ProcessHeartbeat).where(
                 ProcessHeartbeat.host == host, ProcessHeartbeat.pid == pid

@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from bot.alerts.store import RUNNING, TriageGroupRecord
 from bot.clock import as_utc, utcnow
 from bot.db import session_scope
+from bot.db_deadline import read_only
 from bot.errors import CredentialError
 from bot.owners import task_owner_dead, worker_dead
 from bot.tasks import TaskRecord
@@ -50,7 +51,7 @@ def recover(engine: Engine, audit: AuditLog, broker: CredentialBroker) -> Recove
 
 def end_abandoned_tasks(engine: Engine, audit: AuditLog, broker: CredentialBroker) -> list[str]:
     """End every running task whose owner is provably dead; their ids."""
-    with session_scope(engine) as session:
+    with session_scope(read_only(engine)) as session:
         running = list(session.exec(select(TaskRecord).where(TaskRecord.status == "running")))
     ended = [
         task.id
@@ -94,7 +95,7 @@ def _abandon(engine: Engine, audit: AuditLog, broker: CredentialBroker, task: Ta
 
 def release_dead_claims(engine: Engine) -> list[str]:
     """Make the groups held by dead workers due now; their ids."""
-    with session_scope(engine) as session:
+    with session_scope(read_only(engine)) as session:
         held = session.exec(
             select(
                 TriageGroupRecord.id, TriageGroupRecord.worker, TriageGroupRecord.updated_at

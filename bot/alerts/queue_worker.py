@@ -147,7 +147,7 @@ class TriageWorker:
         try:
             post = self.publisher.publish_triage(group, result)
         except RetryLater as exc:  # logged once per outage where it was noticed
-            log.info("publishing the triage of %s waits until %s", group.group_id, exc.retry_at)
+            log.debug("publishing the triage of %s waits until %s", group.group_id, exc.retry_at)
             self.queue.publish_failed(group.group_id, _first_line(exc), retry_at=exc.retry_at)
             return
         except Exception as exc:
