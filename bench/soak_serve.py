@@ -74,13 +74,21 @@ class Served:
             finally:
                 conn.close()
 
-    def log_summary(self) -> dict[str, int]:
+    def log_summary(self) -> dict[str, Any]:
         lines = self.log_path.read_text(errors="replace").splitlines()
+        errors = [line[:300] for line in lines if "ERROR" in line or line.startswith("ERROR")]
         return {
             "lines": len(lines),
             "tracebacks": sum(line.startswith("Traceback") for line in lines),
             "warnings": sum(" WARNING " in line or line.startswith("WARNING") for line in lines),
+            "first_errors": errors[:5],
+            "last_exceptions": [line[:300] for line in lines if _is_exception_line(line)][-5:],
         }
+
+
+def _is_exception_line(line: str) -> bool:
+    head = line.split(":", 1)[0]
+    return bool(head) and not line.startswith(" ") and head.endswith(("Error", "Exception"))
 
 
 @contextmanager
