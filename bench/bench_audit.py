@@ -11,7 +11,7 @@ backend: on PostgreSQL one autocommit statement on a kept connection, on SQLite 
 transaction per event. "pooled" is the plain insert in one pooled transaction per event, for
 reference. They run in alternating rounds in the same process, so a busy machine slows all
 alike. Verify: a chain of --verify-events rows is bulk-loaded with precomputed hashes (COPY on
-PostgreSQL), then bot.audit.verify streams and rechecks all of it.
+PostgreSQL), then bot.audit.log.verify streams and rechecks all of it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from typing import Any
 from sqlalchemy import Column, MetaData, Table, text
 from sqlalchemy.engine import Engine
 
-from bot.audit import (
+from bot.audit.event import AUDIT_TABLE, GENESIS_HASH, ROW_COLUMNS, seal
+from bot.audit.log import (
     AuditLog,
     AutocommitConnections,
     EventKind,
@@ -42,7 +43,6 @@ from bot.audit import (
     keeps_connections,
     verify,
 )
-from bot.audit_event import AUDIT_TABLE, GENESIS_HASH, ROW_COLUMNS, seal
 from bot.canonical import canonical_json
 from bot.clock import utcnow
 from bot.db import is_postgres, make_engine
@@ -115,6 +115,7 @@ def plain_row(seq: int) -> dict[str, Any]:
         "tool_hash": None,
         "prev_hash": filler,
         "hash": filler,
+        "mac": None,
     }
 
 

@@ -13,7 +13,7 @@ table in). Every measurement runs in a fresh Python process, so its peak RSS is 
 - digest (--repeat times): compute_digest for 2026-W47 beside 2026-W46, as the Monday post
   would, without the chain check; its wall and CPU time, then the chart;
 - heap: the same under tracemalloc, for the Python heap peak (slower, so not timed);
-- verify: the chain check alone (bot.audit_verify over the whole log).
+- verify: the chain check alone (bot.audit.verify over the whole log).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bench.digest_events import activity
-from bot.audit_event import AUDIT_TABLE, ROW_COLUMNS
+from bot.audit.event import AUDIT_TABLE, ROW_COLUMNS
 from bot.clock import as_utc
 from bot.db import make_engine
 from bot.digest.chart import render_chart

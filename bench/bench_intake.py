@@ -44,11 +44,11 @@ from sqlalchemy import text  # noqa: E402
 
 from bot.agent.offline import OfflineEngine  # noqa: E402
 from bot.agent.tokens import TokenCounter  # noqa: E402
-from bot.alerts.intake import Intake, IntakeItem  # noqa: E402
-from bot.alerts.normalize import normalize_event  # noqa: E402
-from bot.alerts.queue_worker import TriageWorker  # noqa: E402
-from bot.alerts.signature import signed_headers  # noqa: E402
-from bot.alerts.triage_input import alert_text, group_text  # noqa: E402
+from bot.alerts.intake.normalize import normalize_event  # noqa: E402
+from bot.alerts.intake.pipeline import Intake, IntakeItem  # noqa: E402
+from bot.alerts.intake.signature import signed_headers  # noqa: E402
+from bot.alerts.triage.model_input import alert_text, group_text  # noqa: E402
+from bot.alerts.triage.worker import TriageWorker  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.db import make_engine  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402

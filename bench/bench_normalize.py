@@ -32,8 +32,8 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bot.alerts.intake.normalize import normalize_event  # noqa: E402
 from bot.alerts.model import Alert, AlertRejected  # noqa: E402
-from bot.alerts.normalize import normalize_event  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT / ".." / "shared" / "data" / "identity-events-dev.jsonl"
 GENERIC_BY_LOG_TYPE = {

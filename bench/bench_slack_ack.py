@@ -53,7 +53,7 @@ from bot.agent.model import ModelReply, Usage  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.slack.server import settle_heap, slack_route, start_service  # noqa: E402
-from tests.slack_helpers import (  # noqa: E402
+from tests.support.slack import (  # noqa: E402
     ANALYST,
     BOT_USER_ID,
     SIGNING_SECRET,
@@ -62,7 +62,7 @@ from tests.slack_helpers import (  # noqa: E402
     serving,
     sign_request,
 )
-from tests.slack_standin import SlackStandIn, SlackUser  # noqa: E402
+from tests.support.slack_standin import SlackStandIn, SlackUser  # noqa: E402
 from tools.providers.lab.seed import seed_lab  # noqa: E402
 
 TARGET_RATIO = 1.5

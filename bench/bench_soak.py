@@ -45,9 +45,9 @@ from soak_serve import ALERTS_CHANNEL, Served, serve_process  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from bot.audit_verify import verify  # noqa: E402
+from bot.audit.verify import verify  # noqa: E402
 from bot.db import make_engine  # noqa: E402
-from tests.slack_standin import SlackStandIn  # noqa: E402
+from tests.support.slack_standin import SlackStandIn  # noqa: E402
 
 BACKLOG_SQL = (
     "SELECT count(*) FROM triage_group WHERE status IN ('queued', 'running') OR publish_pending"

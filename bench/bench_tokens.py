@@ -27,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from bot.agent.tokens import OFFLINE_ENCODING, TokenCounter  # noqa: E402
-from bot.alerts.compact import compact_alert, key_facts  # noqa: E402
+from bot.alerts.compact.text import compact_alert, key_facts  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT / ".." / "shared" / "data" / "identity-events-dev.jsonl"
 KEY_FACTS = ("actor", "action", "source_ip")

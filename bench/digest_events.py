@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bench.digest_scenes import Scene, alert_story
-from bot.audit_event import GENESIS_HASH, event_hash
+from bot.audit.event import GENESIS_HASH, event_hash
 from bot.canonical import canonical_json
 
 

@@ -67,7 +67,7 @@ def _serve(settings: Any, port: int, stop: Any, cpu: Any) -> None:
     import uvicorn
     from starlette.applications import Starlette
 
-    from bot.alerts.webhook import alert_routes
+    from bot.alerts.intake.webhook import alert_routes
     from bot.runtime import Runtime
 
     app = Starlette(routes=alert_routes(Runtime(settings)))
@@ -218,7 +218,7 @@ class CountingPublisher:
         self._lock = threading.Lock()
 
     def publish_triage(self, group: Any, result: Any) -> Any:
-        from bot.alerts.publish import PostRef
+        from bot.posts import PostRef
 
         with self._lock:
             self.posts += 1

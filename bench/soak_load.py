@@ -26,7 +26,7 @@ from typing import Any
 
 from intake_load import okta_event
 
-from bot.alerts.signature import signed_headers
+from bot.alerts.intake.signature import signed_headers
 
 SEND_TIMEOUT = 10.0  # what a vendor's webhook sender typically waits
 EVENT_TYPES = 200  # spread over so many types that steady traffic is not a storm

@@ -19,7 +19,7 @@ from typing import Any
 
 from intake_load import free_port
 
-from tests.slack_helpers import (
+from tests.support.slack import (
     ANALYST,
     BOT_USER_ID,
     SIGNING_SECRET,
@@ -27,7 +27,7 @@ from tests.slack_helpers import (
     event_callback,
     sign_request,
 )
-from tests.slack_standin import SlackStandIn, SlackUser
+from tests.support.slack_standin import SlackStandIn, SlackUser
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ALERTS_CHANNEL = "C0ALERTS"

@@ -20,17 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import utcnow
+from bot.errors import RetryLater
+
+__all__ = ["Backoff", "RetryLater"]
 
 FIRST_WAIT_SECONDS = 1.0
 LONGEST_WAIT_SECONDS = 60.0
-
-
-class RetryLater(Exception):
-    """A call was not made, or failed in a way worth retrying: try again at retry_at (UTC)."""
-
-    def __init__(self, message: str, retry_at: datetime) -> None:
-        super().__init__(message)
-        self.retry_at = retry_at
 
 
 @dataclass

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from typing import Any
+
+from tools.shared import sha256_hex
+
+__all__ = ["canonical_json", "hash_value", "sha256_hex"]
 
 
 def _default(value: Any) -> Any:
@@ -23,11 +26,6 @@ def canonical_json(value: Any) -> str:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
     )
-
-
-def sha256_hex(text: str | bytes) -> str:
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    return hashlib.sha256(data).hexdigest()
 
 
 def hash_value(value: Any) -> str:

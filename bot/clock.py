@@ -1,14 +1,7 @@
-"""Time in one place: timezone-aware UTC, replaceable in tests."""
+"""Time in one place: timezone-aware UTC, replaceable in tests (one clock for bot/ and tools/)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from tools.shared import as_utc, utcnow
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """Databases hand back naive datetimes (SQLite) or aware ones (PostgreSQL); both mean UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+__all__ = ["as_utc", "utcnow"]

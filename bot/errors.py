@@ -1,23 +1,75 @@
 """One exception tree for socbot. Every error carries a message a user can act on.
 
 SocbotError
-├── ConfigError            settings missing or malformed
-├── PolicyError            policy.yaml refused (file, line, reason)
-├── ToolArgumentError      arguments outside the tool's schema or policy constraints
-├── PolicyDenied           the gate said no (rule and reason)
-├── CredentialError        a credential could not be issued, was refused or revoked
-├── ProviderError          the provider refused or failed an operation
-│   └── NotFound           the identity, key, grant or group does not exist
-├── ApprovalError          an approval does not count (who, why)
-├── ActionVoided           an approved action no longer matches tool, args, target or policy
-├── AuditWriteError        the audit log could not be written: the action stops
-├── AuditIntegrityError    the chain does not verify
-├── LimitExceeded          a per-task limit (turns, tool calls, tokens, seconds) was hit
-├── ModelError             the model could not be reached or answered nonsense
-└── AlertError             an alert could not be read or normalized
+├── ConfigError              settings missing or malformed
+│   ├── MappingFileError     an alert mappings file refused (file, line, reason)
+│   ├── EncodingUnavailable  a token encoding would have to be downloaded
+│   └── RulesError           a detection rules file refused (file, line, reason)
+├── PolicyError              policy.yaml refused (file, line, reason)
+├── MappingProblem           one node of an alert mappings file is wrong (its YAML path)
+├── SelectionError           a detection rule's field test that cannot work
+├── ToolArgumentError        arguments outside the tool's schema or policy constraints
+├── CredentialError          the broker could not issue, revoke or verify a credential
+├── ApprovalError            an approval does not count (who, why)
+├── AuditWriteError          the audit log could not be written: the action stops
+├── AuditIntegrityError      the chain does not verify
+├── LimitExceeded            a per-task limit (turns, tool calls, tokens, seconds) was hit
+├── ModelError               the model could not be reached or answered nonsense
+├── BlockKitError            a Slack message value that cannot be cut is over Slack's limit
+└── AlertError               an alert could not be taken in
+    ├── AlertRejected        an event that cannot become an Alert (reason safe to show)
+    │   └── MissingEventTime the event has no readable time
+    └── IntakeUnavailable    the database could not store the alert; the sender should retry
+        └── IntakeBusy       the database did not answer within the deadline
+
+RetryLater                   not a failure to show: a call to make again at retry_at (a Slack
+│                            method backing off, a triage round put off); not in EXPECTED_ERRORS
+└── SlackBackingOff          Slack is failing this method: the call was not made or failed
+                             (raised by slack/paced_client.py as a SlackApiError too)
+
+ProviderError (tools.errors, re-exported: providers raise them and know nothing of bot/)
+├── NotFound                 the identity, key, grant or group does not exist
+└── CredentialRefused        the provider refused the presented credential
+
+EXPECTED_ERRORS is what a caller catches to turn any of these into a message.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tools.errors import CredentialRefused, NotFound, ProviderError
+
+__all__ = [
+    "EXPECTED_ERRORS",
+    "AlertError",
+    "AlertRejected",
+    "ApprovalError",
+    "AuditIntegrityError",
+    "AuditWriteError",
+    "BlockKitError",
+    "ConfigError",
+    "CredentialError",
+    "CredentialRefused",
+    "EncodingUnavailable",
+    "IntakeBusy",
+    "IntakeUnavailable",
+    "LimitExceeded",
+    "MappingFileError",
+    "MappingProblem",
+    "MissingEventTime",
+    "ModelError",
+    "NotFound",
+    "PolicyError",
+    "ProviderError",
+    "RetryLater",
+    "RulesError",
+    "SelectionError",
+    "SlackBackingOff",
+    "SocbotError",
+    "ToolArgumentError",
+]
 
 
 class SocbotError(Exception):
@@ -25,10 +77,34 @@ class SocbotError(Exception):
 
 
 class ConfigError(SocbotError):
-    pass
+    """Settings missing or malformed; the message names the setting."""
+
+
+class MappingFileError(ConfigError):
+    """A mappings file socbot refuses to load; `file` and `line` say where to look."""
+
+    def __init__(self, reason: str, *, file: str, line: int | None = None) -> None:
+        self.file = file
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{file}{f':{line}' if line is not None else ''}: {reason}")
+
+
+class EncodingUnavailable(ConfigError):
+    """A token encoding is not available offline; loading it would reach the internet."""
+
+
+class RulesError(ConfigError):
+    """A detection rules file socbot refuses to load; `file` and `line` say where to look."""
+
+    def __init__(self, reason: str, *, file: str, line: int | None = None) -> None:
+        self.file, self.line, self.reason = file, line, reason
+        super().__init__(f"{file}{f':{line}' if line else ''}: {reason}")
 
 
 class PolicyError(SocbotError):
+    """policy.yaml refused; `file` and `line` say where to look."""
+
     def __init__(self, reason: str, *, file: str = "", line: int | None = None) -> None:
         self.file = file
         self.line = line
@@ -37,46 +113,42 @@ class PolicyError(SocbotError):
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
-class ToolArgumentError(SocbotError):
-    pass
+class MappingProblem(SocbotError):
+    """What is wrong with a mappings file and where (the node's path in the YAML document)."""
 
-
-class PolicyDenied(SocbotError):
-    def __init__(self, reason: str, *, rule: str) -> None:
-        self.rule = rule
+    def __init__(self, path: tuple[str | int, ...], reason: str) -> None:
+        self.path = path
         self.reason = reason
-        super().__init__(f"denied by {rule}: {reason}")
+        super().__init__(reason)
+
+
+class SelectionError(SocbotError):
+    """A detection rule's selection key or value that cannot work; the loader adds file:line."""
+
+
+class ToolArgumentError(SocbotError):
+    """Arguments outside the tool's schema or the policy's constraints."""
 
 
 class CredentialError(SocbotError):
-    pass
-
-
-class ProviderError(SocbotError):
-    pass
-
-
-class NotFound(ProviderError):
-    pass
+    """The broker could not issue, revoke or verify a credential."""
 
 
 class ApprovalError(SocbotError):
-    pass
-
-
-class ActionVoided(SocbotError):
-    pass
+    """An approval does not count; the message says who and why."""
 
 
 class AuditWriteError(SocbotError):
-    pass
+    """The audit log could not be written: the action stops."""
 
 
 class AuditIntegrityError(SocbotError):
-    pass
+    """The audit chain does not verify."""
 
 
 class LimitExceeded(SocbotError):
+    """A per-task limit (turns, tool calls, tokens, seconds) was reached."""
+
     def __init__(self, limit: str, used: float, allowed: float) -> None:
         self.limit = limit
         self.used = used
@@ -85,8 +157,57 @@ class LimitExceeded(SocbotError):
 
 
 class ModelError(SocbotError):
-    pass
+    """The model could not be reached or answered nonsense."""
+
+
+class BlockKitError(SocbotError):
+    """A value that cannot be cut without changing what it means is over Slack's limit."""
 
 
 class AlertError(SocbotError):
-    pass
+    """An alert could not be taken in."""
+
+
+class AlertRejected(AlertError):
+    """An event that cannot become an Alert. `reason` is short and safe to show a sender."""
+
+    def __init__(self, reason: str, *, source: str | None = None) -> None:
+        self.reason = reason
+        self.source = source
+        super().__init__(f"{source}: {reason}" if source else reason)
+
+
+class MissingEventTime(AlertRejected):
+    """The event carries no readable time. Intake may time it on arrival instead (marked so)."""
+
+
+class IntakeUnavailable(AlertError):
+    """The database could not store the alert: nothing was kept; the sender should retry."""
+
+
+class IntakeBusy(IntakeUnavailable):
+    """The database did not answer within the deadline (a lock held, a slow statement)."""
+
+
+class RetryLater(Exception):
+    """A call was not made, or failed in a way worth retrying: try again at retry_at (UTC)."""
+
+    def __init__(self, message: str, retry_at: datetime) -> None:
+        Exception.__init__(self, message)  # not super(): SlackBackingOff joins SlackApiError
+        self.retry_at = retry_at
+
+
+class SlackBackingOff(RetryLater):
+    """Slack is failing this method; the call was not made or failed; retry at retry_at.
+
+    This module imports no Slack library, so bot.slack.paced_client raises it joined with
+    slack_sdk's SlackApiError: code that handles Slack's refusals handles it too, and code that
+    can schedule a retry catches it as a RetryLater. `response` is Slack's answer, or a
+    stand-in whose error is "socbot_backing_off" when the call was not sent."""
+
+    def __init__(self, message: str, response: Any, retry_at: datetime) -> None:
+        RetryLater.__init__(self, f"{message}\nThe server responded with: {response}", retry_at)
+        self.response = response
+
+
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (SocbotError, ProviderError)

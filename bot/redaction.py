@@ -1,8 +1,11 @@
-"""Secret redaction: exact issued secrets plus patterns for common credential formats.
+"""Secret redaction: exact issued secrets plus rules for common credential formats.
 
-Everything written to the audit log passes through one Redactor. The broker registers every
-secret it issues with `add_secret`; patterns catch secrets that arrive from elsewhere (alert
-fields, tool output, model text). A match is replaced whole by `[REDACTED:<label>]`.
+One Redactor guards every boundary (storage, the model, Slack, logs). The broker registers
+each secret it issues with `add_secret` and retires it with `discard_secret` once the
+credential is revoked and its call's outputs are stored. Rules catch secrets that arrive
+from elsewhere (alert fields, tool output, model text): gitleaks' maintained rule set
+(bot.secret_rules), socbot's own formats, and the patterns below. A match is replaced whole
+by `[REDACTED:<label>]`.
 
 Access key *ids* (AKIA…/ASIA…) are identifiers analysts need, so they are left alone; the
 40-character secret access key is redacted.
@@ -10,244 +13,87 @@ Access key *ids* (AKIA…/ASIA…) are identifiers analysts need, so they are le
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
 from typing import Any
 
 from bot.errors import CredentialError
-
-MIN_SECRET_LENGTH = 8
-_MARKER_PREFIX = "[REDACTED:"
-_LABEL = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
-
-Span = tuple[int, int, str]
-
-
-@dataclass(frozen=True)
-class SecretPattern:
-    """A regex for one kind of secret. Named groups mark the secret part; else the whole match."""
-
-    label: str
-    regex: re.Pattern[str]
-
-    def spans(self, text: str) -> Iterator[Span]:
-        for match in self.regex.finditer(text):
-            named = [name for name, value in match.groupdict().items() if value is not None]
-            if not named:
-                yield match.start(), match.end(), self.label
-            for name in named:
-                yield match.start(name), match.end(name), self.label
-
-
-def _assignment(keywords: str, label: str) -> list[SecretPattern]:
-    """`key=value` (any value) and `key: value` (value of 6+ characters, to spare prose)."""
-    key = rf"(?<![A-Za-z0-9])(?:[A-Za-z0-9]+[_\-.])*(?:{keywords})[\\\"']*[ \t]*"
-    quoted = r"(?:(?<=\")(?P<dq>[^\"\\\n]+)(?=\\?\")|(?<=')(?P<sq>[^'\\\n]+)(?='))"
-    not_marker = r"(?!\[REDACTED:)"
-    equals = rf"{key}=[ \t]*[\\\"']*{not_marker}(?:{quoted}|(?P<bare>[^\s\"'\\&,;]+))"
-    colon = rf"{key}:[ \t]*[\\\"']*{not_marker}(?:{quoted}|(?P<bare>[^\s\"'\\&,;]{{6,}}))"
-    return [
-        SecretPattern(label, re.compile(equals, re.IGNORECASE)),
-        SecretPattern(label, re.compile(colon, re.IGNORECASE)),
-    ]
-
-
-_B64 = r"A-Za-z0-9/+"
-PATTERNS: tuple[SecretPattern, ...] = (
-    SecretPattern(
-        "private_key",
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-            r"[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-        ),
-    ),
-    SecretPattern(
-        "slack_webhook",
-        re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]+"),
-    ),
-    SecretPattern(
-        "slack_token", re.compile(r"\b(?:xox[abpe](?:\.xox[abp])?|xapp)-[A-Za-z0-9\-]{8,}")
-    ),
-    SecretPattern(
-        "github_token",
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
-    ),
-    SecretPattern(
-        "api_key", re.compile(r"\bsk-(?=[A-Za-z0-9_\-]*[0-9])[A-Za-z0-9_\-]{20,}(?![A-Za-z0-9_\-])")
-    ),
-    SecretPattern(
-        "jwt",
-        re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}"),
-    ),
-    SecretPattern("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])")),
-    SecretPattern("socbot_credential", re.compile(r"\bscb_[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])")),
-    SecretPattern(
-        "bearer_token",
-        re.compile(
-            r"\bauthorization[\\\"']*[ \t]*[:=][ \t]*[\\\"']*(?:bearer|basic|token|bot)?[ \t]*"
-            r"(?!\[REDACTED:)(?P<header>[A-Za-z0-9._~+/\-]{8,}=*)",
-            re.IGNORECASE,
-        ),
-    ),
-    SecretPattern(
-        "bearer_token",
-        re.compile(r"\bbearer[ \t]+(?!\[REDACTED:)(?P<token>[A-Za-z0-9._~+/\-]{16,}=*)", re.I),
-    ),
-    SecretPattern(
-        "aws_secret_access_key",
-        re.compile(
-            rf"(?:aws_?)?secret_?access_?key[\\\"']*[ \t]*[:=][ \t]*[\\\"']*"
-            rf"(?P<key>[{_B64}]{{40}})(?![{_B64}=])",
-            re.IGNORECASE,
-        ),
-    ),
-    # A bare 40-character base64 run with upper, lower and digit: how AWS secrets look, and
-    # unlike the hex of git commits and sha1 fingerprints, which never mix case.
-    SecretPattern(
-        "aws_secret_access_key",
-        re.compile(
-            rf"(?<![{_B64}=])(?=[{_B64}]{{0,39}}[A-Z])(?=[{_B64}]{{0,39}}[a-z])"
-            rf"(?=[{_B64}]{{0,39}}[0-9])[{_B64}]{{40}}(?![{_B64}=])"
-        ),
-    ),
-    SecretPattern("password", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:(?P<pw>[^/\s@]+)@")),
-    *_assignment("password|passwd|passphrase|pwd", "password"),
-    *_assignment("secret|api_?key|apikey|private_?key", "secret"),
-    *_assignment("token", "token"),
+from bot.secret_rules.gitleaks import default_rules
+from bot.secret_rules.issued import IssuedSecrets
+from bot.secret_rules.patterns import (
+    LABEL_SHAPE,
+    MARKER_PREFIX,
+    MIN_SECRET_LENGTH,
+    PATTERNS,
+    PLAIN_TYPES,
+    RULES,
+    SHORTEST_FIND,
+    Span,
+    may_hold_pattern,
+    merge_spans,
+    secret_key_label,
 )
 
-# Every pattern above needs one of these somewhere in the text; most text has none, and one
-# search for them is far cheaper than running every pattern. Keep it in step with PATTERNS.
-PATTERN_HINT = re.compile(
-    r"private.?key|hooks\.slack\.com|xox|xapp-|gh[pousr]_|github_pat_|sk-|eyj|aiza|scb_|bearer"
-    r"|authorization|://|passw|passphrase|pwd|secret|api_?key|apikey|token|[A-Za-z0-9/+]{40}",
-    re.IGNORECASE,
-)
-# The same hint without IGNORECASE, for lowercased ASCII text: several times faster, and
-# equal there (the hint's letters are all lowercase; case folding can pair an ASCII letter
-# with a non-ASCII one, such as k with the Kelvin sign, so other text takes PATTERN_HINT).
-_ASCII_HINT = re.compile(PATTERN_HINT.pattern)
-
-
-def may_hold_pattern(text: str) -> bool:
-    """False when no pattern in PATTERNS can match text (most text): PATTERN_HINT, faster."""
-    if text.isascii():
-        return _ASCII_HINT.search(text.lower()) is not None
-    return PATTERN_HINT.search(text) is not None
-
-
-# The endings of dict keys that name a secret (compared lowercased), and the label each gets.
-# No ending here is an ending of another, so a key has at most one label.
-_SECRET_KEY_LABELS: dict[str, str] = {
-    **dict.fromkeys(
-        ("secret_access_key", "secretaccess_key", "secret_accesskey", "secretaccesskey"),
-        "aws_secret_access_key",
-    ),
-    **dict.fromkeys(("password", "passwd", "passphrase"), "password"),
-    "token": "token",
-    **dict.fromkeys(("secret", "api_key", "apikey", "private_key", "privatekey"), "secret"),
-    "authorization": "bearer_token",
-}
-_SECRET_KEY_ENDINGS = tuple(_SECRET_KEY_LABELS)
-
-
-# Leaf types redact() returns as they are (exact types: a subclass may carry a model_dump).
-_PLAIN = frozenset({int, float, bool, type(None)})
-
-
-def _merge(spans: list[Span]) -> list[Span]:
-    """Overlapping finds become one: a JWT inside a bearer header is redacted once."""
-    merged: list[Span] = []
-    for start, end, label in sorted(spans, key=lambda span: (span[0], -span[1])):
-        if merged and start < merged[-1][1]:
-            last_start, last_end, last_label = merged[-1]
-            merged[-1] = (last_start, max(last_end, end), last_label)
-        else:
-            merged.append((start, end, label))
-    return merged
-
-
-def secret_key_label(key: str) -> str | None:
-    """The label for a dict key that names a secret (`password`, `accessToken` …), else None."""
-    lowered = key.lower()
-    if lowered.endswith("\n"):  # as the regex `$` this replaces did, allow one final newline
-        lowered = lowered[:-1]
-    if not lowered.endswith(_SECRET_KEY_ENDINGS):  # nearly every key: one C-level check
-        return None
-    return next(label for end, label in _SECRET_KEY_LABELS.items() if lowered.endswith(end))
-
-
-@dataclass(frozen=True)
-class SecretBucket:
-    """Some registered secrets, found with one regex, longest first."""
-
-    regex: re.Pattern[str]
-    labels: dict[str, str]
-
-    @classmethod
-    def of(cls, labels: dict[str, str]) -> SecretBucket:
-        ordered = sorted(labels, key=len, reverse=True)
-        return cls(re.compile("|".join(map(re.escape, ordered))), labels)
-
-    def spans(self, text: str) -> Iterator[Span]:
-        for match in self.regex.finditer(text):
-            yield match.start(), match.end(), self.labels[match.group()]
-
-
-def with_secret(
-    buckets: tuple[SecretBucket, ...], value: str, label: str
-) -> tuple[SecretBucket, ...]:
-    """Add value as a bucket of one, then merge equal-sized neighbours like a binary counter.
-
-    A long-running bot registers a secret per tool call; one regex over all of them would be
-    recompiled in full on every add. This way each secret is recompiled O(log n) times and a
-    scan runs O(log n) regexes.
-    """
-    merged = [*buckets, SecretBucket.of({value: label})]
-    while len(merged) > 1 and len(merged[-1].labels) >= len(merged[-2].labels):
-        newest = merged.pop()
-        merged[-1] = SecretBucket.of({**merged[-1].labels, **newest.labels})
-    return tuple(merged)
+__all__ = ["MIN_SECRET_LENGTH", "PATTERNS", "Redactor", "default_redactor"]
 
 
 class Redactor:
     """Replaces secrets in text and in nested data. Safe to share between threads."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # Replaced as a whole under the lock, so readers take it without locking.
-        self._buckets: tuple[SecretBucket, ...] = ()
+        self._issued = IssuedSecrets()
+
+    @property
+    def live_secrets(self) -> int:
+        """How many exact secrets are being redacted now."""
+        return len(self._issued)
 
     def add_secret(self, value: str, label: str = "credential") -> None:
-        """Redact this exact value from now on, wherever it appears."""
+        """Redact this exact value from now on, wherever it appears, until discarded."""
         if len(value) < MIN_SECRET_LENGTH:
             raise CredentialError(
                 f"refusing to register a secret shorter than {MIN_SECRET_LENGTH} characters:"
                 " it would redact ordinary text; issue longer secrets"
             )
-        if not _LABEL.match(label):
+        if not LABEL_SHAPE.match(label):
             raise CredentialError(f"secret label {label!r} must be 1-40 of A-Z a-z 0-9 _ . -")
-        with self._lock:
-            if all(bucket.labels.get(value) != label for bucket in self._buckets):
-                self._buckets = with_secret(self._buckets, value, label)
+        self._issued.hold(value, label)
+
+    def discard_secret(self, value: str) -> None:
+        """Undo one add_secret: once none is left, the value is no longer redacted (it can no
+        longer appear: its credential is revoked and what its call returned is stored)."""
+        self._issued.release(value)
+
+    @contextmanager
+    def holding(self, value: str, label: str = "credential") -> Iterator[None]:
+        """Keep value redacted for the block, whoever else discards it meanwhile."""
+        self.add_secret(value, label)
+        try:
+            yield
+        finally:
+            self.discard_secret(value)
 
     def find_spans(self, text: str) -> list[Span]:
         """(start, end, label) of every secret in text, merged where they overlap."""
         spans: list[Span] = []
         if may_hold_pattern(text):
-            spans = [span for pattern in PATTERNS for span in pattern.spans(text)]
-        for bucket in self._buckets:
-            spans.extend(bucket.spans(text))
-        return _merge(spans) if len(spans) > 1 else spans
+            lowered = text.lower()
+            spans = [
+                span
+                for pattern in RULES
+                if not pattern.needs or any(word in lowered for word in pattern.needs)
+                for span in pattern.spans(text)
+            ]
+        spans.extend(default_rules().spans(text))
+        spans.extend(self._issued.spans(text))
+        return merge_spans(spans) if len(spans) > 1 else spans
 
     def find_secrets(self, text: str) -> list[str]:
         return [text[start:end] for start, end, _ in self.find_spans(text)]
 
     def redact_text(self, text: str) -> str:
-        if not self._buckets and not may_hold_pattern(text):
-            return text  # the common case, without building a span list
+        if len(text) < SHORTEST_FIND:
+            return text  # most dict keys and many values: nothing there can be a secret
         spans = self.find_spans(text)
         if not spans:
             return text
@@ -255,7 +101,7 @@ class Redactor:
         position = 0
         for start, end, label in spans:
             parts.append(text[position:start])
-            parts.append(f"{_MARKER_PREFIX}{label}]")
+            parts.append(f"{MARKER_PREFIX}{label}]")
             position = end
         parts.append(text[position:])
         return "".join(parts)
@@ -263,7 +109,7 @@ class Redactor:
     def redact(self, value: Any) -> Any:
         """A copy of value with every secret redacted: dict keys and values, lists, tuples."""
         kind = type(value)
-        if kind in _PLAIN:  # the common leaves first: nothing to find in them
+        if kind in PLAIN_TYPES:  # the common leaves first: nothing to find in them
             return value
         if isinstance(value, str):
             return self.redact_text(value)
@@ -279,7 +125,7 @@ class Redactor:
         if isinstance(item, str) and item and isinstance(key, str):
             label = secret_key_label(key)
             if label is not None:
-                return item if item.startswith(_MARKER_PREFIX) else f"{_MARKER_PREFIX}{label}]"
+                return item if item.startswith(MARKER_PREFIX) else f"{MARKER_PREFIX}{label}]"
         return self.redact(item)
 
 

@@ -9,20 +9,31 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.actions.approvals import ApprovalBook, ApproverRule, UsergroupDirectory
 from bot.agent.model import ChatModel
+from bot.agent.run import AgentParts
 from bot.agent.tokens import TokenCounter
-from bot.approvals import ApprovalBook, ApproverRule, UsergroupDirectory
-from bot.audit import AuditLog
+from bot.alerts.sources.generic.source import configure_mappings
+from bot.audit.health import require_append_only
+from bot.audit.log import AuditLog
+from bot.audit.tamper import TamperEvidence, build_tamper_evidence
+from bot.boundary.logs import install_log_redaction
 from bot.config import Settings
-from bot.credentials import CredentialBroker, LabCredentialBackend, SweepReport
 from bot.db import get_engine
+from bot.db_url import check_reachable
 from bot.errors import ConfigError
-from bot.executor import Executor
+from bot.executor.dispatch import Executor
+from bot.openbao.secrets import SecretSource, build_secret_source
 from bot.policy import PolicyStore, approvers_for
-from bot.recovery import end_abandoned_tasks
+from bot.policy.location import with_policy_resolved
 from bot.redaction import Redactor, default_redactor
 from bot.schema import create_schema
-from bot.tasks import TaskLimits, TaskRunner
+from bot.tasks.backend_choice import build_credential_backend
+from bot.tasks.backends import CredentialBackend
+from bot.tasks.credentials import CredentialBroker
+from bot.tasks.recovery import end_abandoned_tasks
+from bot.tasks.runner import TaskLimits, TaskRunner
+from bot.tasks.sweep import SweepReport
 from tools import REGISTRY
 from tools.providers.lab.provider import LabProvider
 
@@ -39,19 +50,43 @@ class Runtime:
     # What building the broker swept, for commands that report their sweeps.
     startup_sweep: SweepReport | None = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        configure_mappings(self.settings.alert_mappings_path)
+        self.settings = with_policy_resolved(self.settings)
+
     @cached_property
     def engine(self) -> Engine:
         engine = get_engine(self.settings.database_url)
+        check_reachable(engine)
         create_schema(engine)
         return engine
 
     @cached_property
     def redactor(self) -> Redactor:
+        install_log_redaction(default_redactor())
         return default_redactor()
 
     @cached_property
+    def secrets(self) -> SecretSource:
+        """Providers' own secrets: OpenBao KV v2 when configured, the environment otherwise."""
+        return build_secret_source(self.settings, self.redactor)
+
+    @cached_property
+    def tamper(self) -> TamperEvidence | None:
+        return build_tamper_evidence(self.settings, self.engine)
+
+    @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.engine, self.redactor)
+        require_append_only(self.engine)
+        tamper = self.tamper
+        if tamper is None:
+            return AuditLog(self.engine, self.redactor)
+        return AuditLog(
+            self.engine,
+            self.redactor,
+            sealer=tamper.key.seal,
+            on_append=tamper.checkpointer.on_append,
+        )
 
     @cached_property
     def policies(self) -> PolicyStore:
@@ -69,13 +104,12 @@ class Runtime:
         return LabProvider(self.engine)
 
     @cached_property
+    def credential_backend(self) -> CredentialBackend:
+        return build_credential_backend(self.settings, self.provider, self.engine)
+
+    @cached_property
     def broker(self) -> CredentialBroker:
-        if self.settings.credential_backend != "lab":
-            raise ConfigError(
-                f"credential backend {self.settings.credential_backend!r} is not available; "
-                "only 'lab' is built in"
-            )
-        backend = LabCredentialBackend(self.provider)
+        backend = self.credential_backend
         broker = CredentialBroker(self.engine, backend, self.audit, self.redactor)
         # Whatever a crashed process left live is revoked before this one issues anything.
         end_abandoned_tasks(self.engine, self.audit, broker)
@@ -128,9 +162,14 @@ class Runtime:
             from bot.agent.offline import OfflineEngine
 
             return OfflineEngine(self.counter)
-        from bot.agent.openai_model import OpenAIChatModel
+        from bot.agent.model_choice import from_settings
 
-        return OpenAIChatModel.from_settings(self.settings)
+        return from_settings(self.settings)
+
+    def agent_parts(self) -> AgentParts:
+        return AgentParts(
+            self.executor, self.audit, self.counter, self.model, self.settings.prompts_dir
+        )
 
     def task_limits(self) -> TaskLimits:
         limits = self.policies.current.task_limits

@@ -37,17 +37,18 @@ from sqlalchemy.engine import Connection, Engine
 from bot.errors import ConfigError
 
 TABLE_MODULES = (
-    "bot.audit_event",
-    "bot.tasks",
-    "bot.credentials",
-    "bot.action_requests",
+    "bot.audit.event",
+    "bot.tasks.records",
+    "bot.actions.requests",
     "tools.providers.lab.models",
-    "bot.alerts.store",
-    "bot.slack.store",
-    "bot.slack.conversation_store",
-    "bot.slack.outbox_store",
-    "bot.heartbeat",
+    "bot.alerts.tables",
+    "bot.slack.event_claims",
+    "bot.slack.answers.store",
+    "bot.slack.answers.outbox_store",
+    "bot.tasks.heartbeat",
     "bot.digest.store",
+    "bot.openbao.leases",
+    "bot.audit.checkpoints",
 )
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # First key of pg_advisory_xact_lock(int4, int4); the second is the schema, so databases that

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.audit import verify
+from bot.audit.log import verify
 from bot.cli import build_parser, main
 from bot.clock import utcnow
 from bot.config import Settings, get_settings
@@ -32,7 +32,7 @@ from bot.db import dispose_engine, get_engine, is_postgres
 from bot.policy import approvers_for, load_policy
 from bot.runtime import Runtime
 from bot.schema import current_revision, head_revision
-from bot.tasks import TaskLimits
+from bot.tasks.runner import TaskLimits
 from tools.providers.lab.models import ACTIVE
 from tools.providers.lab.views import session_state, sessions_of
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import bot.schema
-from bot.audit import AuditLog, EventKind
+from bot.audit.log import AuditLog, EventKind
 from bot.db import is_postgres, make_engine
 from bot.errors import ConfigError
 from bot.redaction import Redactor
@@ -181,7 +181,7 @@ def test_upgrade_builds_every_declared_table_and_nothing_differs(
     import_table_modules()
     assert table_names(fresh) == set(SQLModel.metadata.tables) | {"alembic_version"}
     with fresh.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0007_reliab"
+        assert current_revision(conn) == head_revision() == "0009"
         assert schema_differences(conn) == []
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.alerts.group_view import group_of, pending_duplicates
+from bot.alerts.triage.groups import group_of, pending_duplicates
 from bot.clock import utcnow
-from bot.recovery import release_dead_claims
 from bot.runtime import Runtime
-from bot.slack.conversation_store import ConversationStore
+from bot.slack.answers.store import ConversationStore
+from bot.tasks.recovery import release_dead_claims
 
 QUICK = 1.0  # the busy timeout a writer would wait out is 30 s
 

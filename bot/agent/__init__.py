@@ -1,0 +1,2 @@
+"""The model side: chat models (OpenAI-compatible, offline engine), the tool-calling loop,
+prompts and token budgets."""

@@ -35,12 +35,25 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class CallOptions:
+    """What one turn asks beyond messages and tools; an engine ignores what it cannot use.
+
+    timeout: seconds this call may take at most (the task's time left bounds it).
+    response_format: an OpenAI response_format (a JSON schema) for a final answer.
+    """
+
+    timeout: float | None = None
+    response_format: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class ModelReply:
     content: str | None
     tool_calls: list[ToolCallRequest] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     model: str = ""
     finish_reason: str | None = None
+    refusal: str | None = None  # the model declined, and said why (structured outputs)
 
     def assistant_message(self) -> dict[str, Any]:
         """This reply as the assistant message to append to the conversation."""
@@ -64,5 +77,9 @@ class ChatModel(Protocol):
     model: str
 
     def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelReply:
-        """One model turn. Raises bot.errors.ModelError when no usable reply can be had."""
+        """One model turn. Raises bot.errors.ModelError when no usable reply can be had.
+
+        An engine may also take `options: CallOptions | None = None` as a third argument;
+        bot.agent.model_call passes it to those that do.
+        """
         ...

@@ -9,29 +9,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot.agent.model import ModelReply, ToolCallRequest, Usage
-from bot.agent.offline_plan import Investigation, wanted_calls
-from bot.agent.offline_rules import TITLES, detect_pattern, verdict_for
+from bot.agent.offline_detection import headline, read_detection, weigh
+from bot.agent.offline_plan import Investigation, Observation, wanted_calls
+from bot.agent.offline_rules import detect_pattern
 from bot.agent.tokens import TokenCounter
 from bot.canonical import canonical_json
 
 Call = tuple[str, dict[str, Any]]
 
 
-@dataclass
-class Observation:
-    name: str
-    args: dict[str, Any]
-    status: str = "pending"
-    result: dict[str, Any] = field(default_factory=dict)
-
-
 class OfflineEngine:
     engine = "offline"
     model = "socbot-offline-rules-1"
+    context_window = 1_000_000  # it reads the whole conversation; nothing is sent anywhere
+    sends_requests = False  # so it is charged what it counts itself, not the tool schemas
 
     def __init__(self, counter: TokenCounter | None = None) -> None:
         self._counter = counter
@@ -67,6 +61,7 @@ class OfflineEngine:
 
 def _read(messages: list[dict[str, Any]]) -> Investigation:
     user_texts = [m.get("content") or "" for m in messages if m.get("role") == "user"]
+    detection = read_detection(user_texts[-1] if user_texts else "")
     alert_text = _data_part(user_texts[-1] if user_texts else "")
     observations: list[Observation] = []
     pending: dict[str, Observation] = {}
@@ -81,7 +76,10 @@ def _read(messages: list[dict[str, Any]]) -> Investigation:
             observation = pending[message["tool_call_id"]]
             observation.status = str(content.get("status", "error"))
             observation.result = dict(content.get("result") or content)
-    return Investigation(alert_text, detect_pattern(alert_text), observations)
+    # With a detection block, its rules choose the playbook; without one (a thread question,
+    # not a triage) the alert's wording still picks which look-ups help.
+    pattern = str(detection.get("playbook", "unknown")) if detection else detect_pattern(alert_text)
+    return Investigation(alert_text, pattern, observations, detection)
 
 
 def _data_part(text: str) -> str:
@@ -111,11 +109,11 @@ def final_answer(investigation: Investigation) -> str:
     identity = investigation.identity
     signals = investigation.signals()
     privileged = bool(identity and identity.get("privileged"))
-    verdict = verdict_for(investigation.pattern, signals, privileged)
-    subject = identity.get("id") if identity else "an unknown identity"
+    verdict = weigh(investigation.detection, signals, privileged)
+    subject = identity.get("id") if identity else "an identity no provider knows"
     summary = (
-        f"{_sentence_case(TITLES[investigation.pattern])} for {subject}: "
-        + ("; ".join(signals) if signals else "no corroborating evidence found")
+        f"{headline(investigation.detection)} for {subject}: "
+        + ("; ".join(signals) if signals else "no corroborating evidence from the provider")
         + "."
     )
     actions = [f"{o.name}: {o.status}" for o in investigation.action_observations()]
@@ -128,7 +126,3 @@ def final_answer(investigation: Investigation) -> str:
         "recommended_actions": actions,
     }
     return f"{summary}\n\n{json.dumps(body, indent=2)}"
-
-
-def _sentence_case(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -4,13 +4,22 @@ say, and which actions follow from the evidence."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
+from bot.agent.offline_detection import subjects
 from bot.agent.offline_rules import ACCESS_KEY, IPV4, TITLES, subject_candidates
 
-if TYPE_CHECKING:
-    from bot.agent.offline import Observation
+
+@dataclass
+class Observation:
+    """One tool call the offline engine made, and what came of it."""
+
+    name: str
+    args: dict[str, Any]
+    status: str = "pending"
+    result: dict[str, Any] = field(default_factory=dict)
+
 
 Call = tuple[str, dict[str, Any]]
 ACTION_TOOLS = frozenset(
@@ -33,6 +42,7 @@ class Investigation:
     alert_text: str
     pattern: str
     observations: list[Observation]
+    detection: dict[str, Any] | None = None  # the detection block, when the request has one
 
     def result_of(self, name: str) -> dict[str, Any] | None:
         for observation in self.observations:
@@ -90,7 +100,11 @@ class Investigation:
         return None
 
     def evidence_fields(self) -> list[str]:
-        fields = [f"alert pattern: {TITLES[self.pattern]}"]
+        if self.detection is not None:
+            fields = [str(line) for line in self.detection.get("evidence") or []]
+            fields.append(self.provider_line())
+        else:
+            fields = [f"alert pattern: {TITLES[self.pattern]}"]
         fields += [f"alert source IP {ip}" for ip in sorted(self.alert_ips())[:3]]
         fields += [
             f"{o.name}"
@@ -98,6 +112,17 @@ class Investigation:
             if o.status == "ok" and o.name not in ACTION_TOOLS
         ]
         return fields
+
+    def provider_line(self) -> str:
+        """Corroboration: who the provider knows, or that none knows the alert's identities."""
+        identity = self.identity
+        if identity is not None:
+            flags = [str(identity.get("kind") or "identity")]
+            flags += ["privileged"] if identity.get("privileged") else []
+            return f"provider: {identity.get('id')} found ({', '.join(flags)})"
+        tried = [str(o.args.get("identity")) for o in self.observations if o.name == "get_identity"]
+        shown = ", ".join(tried[:3]) if tried else "no identity named in the alert"
+        return f"identity not found in any provider (looked up: {shown})"
 
     def reason(self) -> str:
         signals = self.signals()
@@ -109,9 +134,10 @@ def wanted_calls(inv: Investigation) -> Iterator[Call]:
     """Every call the investigation wants, in order; the engine makes the first not yet made."""
     identity = inv.identity
     if identity is None:
-        for candidate in subject_candidates(
-            inv.alert_text, prefer_target=inv.pattern == "new_admin"
-        ):
+        prefer_target = inv.pattern == "new_admin"
+        named = subjects(inv.detection, prefer_target=prefer_target)
+        found = subject_candidates(inv.alert_text, prefer_target=prefer_target)
+        for candidate in list(dict.fromkeys([*named, *found]))[:6]:
             yield "get_identity", {"identity": candidate}
         return
     subject = str(identity["id"])
@@ -123,8 +149,15 @@ def wanted_calls(inv: Investigation) -> Iterator[Call]:
     if inv.pattern == "oauth_consent":
         yield "list_oauth_grants", {"identity": subject}
     yield "assess_blast_radius", {"identity": subject}
-    if inv.signals():
+    if inv.signals() and _acts_on(inv):
         yield from _actions(inv, subject)
+
+
+def _acts_on(inv: Investigation) -> bool:
+    """Remediation only when the rules found something (or, outside triage, always)."""
+    if inv.detection is None:
+        return True
+    return inv.detection.get("verdict") in ("suspicious", "malicious")
 
 
 def _actions(inv: Investigation, subject: str) -> Iterator[Call]:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot import bundled
 from bot.canonical import sha256_hex
 from bot.errors import ConfigError
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+DEFAULT_PROMPTS_DIR = bundled.prompts_dir()
 TRUSTED_VALUES = frozenset({"engine", "date", "tool_summary"})
 SYSTEM_PREFIX = "system"
 _PROMPT_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from typing import Any
 
 import tiktoken
 import tiktoken.load
+
+from bot.errors import EncodingUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +34,6 @@ TOKENS_PER_TOOL_CALL = 3
 _download_guard = threading.Lock()
 
 
-class _DownloadRefused(Exception):
-    pass
-
-
 @contextmanager
 def _no_downloads() -> Iterator[None]:
     """While loading an encoding, let tiktoken read local files and its cache but never a URL."""
@@ -42,7 +41,7 @@ def _no_downloads() -> Iterator[None]:
 
     def read_local_only(blobpath: str) -> bytes:
         if "://" in blobpath:
-            raise _DownloadRefused(blobpath)
+            raise EncodingUnavailable(blobpath)
         return original(blobpath)
 
     with _download_guard:
@@ -59,7 +58,7 @@ def load_encoding(name: str) -> tiktoken.Encoding:
     try:
         with _no_downloads():
             return tiktoken.get_encoding(name)
-    except (_DownloadRefused, ValueError, OSError) as err:
+    except (EncodingUnavailable, ValueError, OSError) as err:
         if name == OFFLINE_ENCODING:
             raise
         log.warning(
@@ -136,8 +135,9 @@ class TokenCounter:
 
         Kept: the leading system messages, the first user message (the task) unless told
         otherwise, and the newest turns. An assistant message with tool_calls stays with its
-        tool results. A note says how many messages were left out. The newest turn is always
-        kept, so the result exceeds the budget only when the kept messages alone do.
+        tool results. A note in a user message says how many messages were left out. The
+        newest turn is always kept, so the result exceeds the budget only when the kept
+        messages alone do.
         """
         if self.count_messages(messages) <= budget:
             return list(messages)
@@ -152,8 +152,8 @@ class TokenCounter:
             kept.insert(0, turn)
             room -= cost
         omitted = len(messages) - pinned_count - sum(len(turn) for turn in kept)
-        notes = [_omission_note(omitted)] if omitted else []
-        return pinned + notes + [message for turn in kept for message in turn]
+        kept_messages = [message for turn in kept for message in turn]
+        return _with_note(pinned, kept_messages, omitted) if omitted else pinned + kept_messages
 
     def compact_json(self, value: Any, max_tokens: int) -> str:
         """Compact JSON for the model: no nulls or empties, long strings and lists shortened.
@@ -230,8 +230,39 @@ def _turns(messages: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return turns
 
 
+_EARLIER_NOTE = re.compile(r"\n\n\[(\d+) earlier messages omitted to fit the token budget\]$")
+
+
 def _omission_note(count: int) -> dict[str, Any]:
-    return {
-        "role": "system",
-        "content": f"[{count} earlier messages omitted to fit the token budget]",
-    }
+    return {"role": "user", "content": _omission_text(count)}
+
+
+def _omission_text(count: int) -> str:
+    return f"[{count} earlier messages omitted to fit the token budget]"
+
+
+def _with_note(
+    pinned: list[dict[str, Any]], kept: list[dict[str, Any]], omitted: int
+) -> list[dict[str, Any]]:
+    """pinned + kept, saying that `omitted` messages between them were left out.
+
+    Strict chat templates refuse a system message after the start and two user messages in
+    a row, so the note joins the user message next to the gap when there is one, and is a
+    user message of its own only between a system prompt and an assistant turn.
+    """
+    texts = [""]
+    if pinned and _is_user_text(pinned[-1]):
+        # A note from an earlier trim is folded into this one, not stacked beside it.
+        earlier = _EARLIER_NOTE.search(pinned[-1]["content"])
+        omitted += int(earlier.group(1)) if earlier else 0
+        texts.insert(0, _EARLIER_NOTE.sub("", pinned[-1]["content"]))
+        pinned = pinned[:-1]
+    texts[-1] = _omission_text(omitted)
+    if kept and _is_user_text(kept[0]):
+        texts.append(kept[0]["content"])
+        kept = kept[1:]
+    return [*pinned, {"role": "user", "content": "\n\n".join(texts)}, *kept]
+
+
+def _is_user_text(message: dict[str, Any]) -> bool:
+    return message.get("role") == "user" and isinstance(message.get("content"), str)

@@ -1,0 +1,1 @@
+"""Alerts: the Alert model, vendor sources, compaction, intake and the triage queue."""

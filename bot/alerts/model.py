@@ -12,25 +12,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from bot.clock import as_utc
-from bot.errors import AlertError
 
 IdentityKind = Literal["person", "service_account", "access_key", "oauth_app", "unknown"]
 Outcome = Literal["success", "failure", "unknown"]
 Severity = Literal["info", "low", "medium", "high", "critical", "unknown"]
 MAX_TEXT = 2_000  # any single normalized text field; longer values are cut with an ellipsis
-
-
-class AlertRejected(AlertError):
-    """An event that cannot become an Alert. `reason` is short and safe to show a sender."""
-
-    def __init__(self, reason: str, *, source: str | None = None) -> None:
-        self.reason = reason
-        self.source = source
-        super().__init__(f"{source}: {reason}" if source else reason)
-
-
-class MissingEventTime(AlertRejected):
-    """The event carries no readable time. Intake may time it on arrival instead (marked so)."""
 
 
 class Identity(BaseModel):
@@ -40,15 +26,16 @@ class Identity(BaseModel):
     provider_id: str | None = None  # the vendor's own id (Okta user id, AWS principal id …)
     email: str | None = None
     arn: str | None = None
-    name: str | None = None  # display or login name when there is no email or ARN
+    login: str | None = None  # the sign-in name when it is not an email (jdoe, svc-sync)
+    name: str | None = None  # display name
 
     @property
     def label(self) -> str:
         """The best single spelling of who this is, for fingerprints and prompts."""
-        return self.email or self.arn or self.name or self.provider_id or "?"
+        return self.email or self.arn or self.login or self.name or self.provider_id or "?"
 
     def is_empty(self) -> bool:
-        return not (self.provider_id or self.email or self.arn or self.name)
+        return not (self.provider_id or self.email or self.arn or self.login or self.name)
 
 
 class Geo(BaseModel):

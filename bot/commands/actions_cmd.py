@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bot.approvals import ActionRequest
+from bot.actions.approvals import ActionRequest
 from bot.clock import as_utc
 from bot.commands.common import Subparsers, add_command, print_table, runtime_for, short
 from bot.runtime import Runtime
@@ -18,9 +18,11 @@ def register(commands: Subparsers) -> None:
         description="Actions the model asked for that need human approval, and drafts.",
     )
     sub = parser.add_subparsers(dest="actions_command", metavar="ACTION", required=True)
-    listing = add_command(sub, "list", list_actions, "list actions, newest first")
+    listing = add_command(sub, "list", list_actions, "list actions, newest first", reads_only=True)
     listing.add_argument("--status", help="only this status (pending, approved, executed, …)")
-    show = add_command(sub, "show", show_action, "one action, its arguments and approvals")
+    show = add_command(
+        sub, "show", show_action, "one action, its arguments and approvals", reads_only=True
+    )
     show.add_argument("request_id")
     for verb in ("approve", "reject", "withdraw"):
         cmd = add_command(sub, verb, decide_action, f"{verb} an action as a named approver")

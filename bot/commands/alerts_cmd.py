@@ -8,9 +8,9 @@ import base64
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.alerts.publish import NoPublisher
-from bot.alerts.queue_worker import TriageWorker, WorkDone
-from bot.alerts.store import RejectedAlert, TriageGroupRecord
+from bot.alerts.tables import RejectedAlert, TriageGroupRecord
+from bot.alerts.triage.publish import NoPublisher
+from bot.alerts.triage.worker import TriageWorker, WorkDone
 from bot.clock import as_utc
 from bot.commands.alerts_files import ingest, normalize
 from bot.commands.common import Subparsers, add_command, print_table, runtime_for, short
@@ -27,10 +27,14 @@ def register(commands: Subparsers) -> None:
     )
     sub = parser.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
     _register_files(sub)
-    rejected = add_command(sub, "rejected", list_rejected, "rejected alerts and why, newest first")
+    rejected = add_command(
+        sub, "rejected", list_rejected, "rejected alerts and why, newest first", reads_only=True
+    )
     rejected.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     rejected.add_argument("--show", metavar="REJECTED_ID", help="print one rejected payload")
-    queue = add_command(sub, "queue", list_queue, "triage groups and their states, newest first")
+    queue = add_command(
+        sub, "queue", list_queue, "triage groups and their states, newest first", reads_only=True
+    )
     queue.add_argument("--status", help="only this status (queued, running, done, failed …)")
     queue.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     work = add_command(sub, "work", work_queue, "triage what is due in the queue, then stop")

@@ -15,9 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bot.alerts.group_view import current_groups
-from bot.alerts.intake import Intake, IntakeItem, IntakeOutcome, Prepared, Rejection, prepare_item
-from bot.alerts.normalize import known_sources
+from bot.alerts.intake.normalize import known_sources
+from bot.alerts.intake.pipeline import (
+    Intake,
+    IntakeItem,
+    IntakeOutcome,
+    Prepared,
+    Rejection,
+    prepare_item,
+)
+from bot.alerts.triage.groups import current_groups
 from bot.commands.common import runtime_for, settings
 from bot.errors import AlertError
 from bot.redaction import default_redactor

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.audit import export_events, parse_since, render_lineage, task_lineage, verify
+from bot.audit.log import export_events, parse_since, render_lineage, task_lineage, verify
+from bot.commands import audit_tamper_cmd
 from bot.commands.common import Subparsers, add_command, runtime_for
 
 
@@ -16,14 +17,17 @@ def register(commands: Subparsers) -> None:
         description="Every prompt, output, tool call, decision, approval and credential event.",
     )
     sub = parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    add_command(
+    verifying = add_command(
         sub,
         "verify",
         verify_chain,
         "recompute the hash chain; name the first broken link and exit 1 if any",
+        reads_only=True,
     )
+    audit_tamper_cmd.add_checkpoint_option(verifying)
+    audit_tamper_cmd.register(sub)
     exporting = add_command(
-        sub, "export", export_audit, "write events as JSON lines or CSV to stdout"
+        sub, "export", export_audit, "write events as JSON lines or CSV to stdout", reads_only=True
     )
     exporting.add_argument(
         "--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv"
@@ -36,13 +40,18 @@ def register(commands: Subparsers) -> None:
         show_task,
         "one task's lineage: who asked, prompts, outputs, decisions, approvals, "
         "credentials, result",
+        reads_only=True,
     )
     show.add_argument("task_id")
 
 
 def verify_chain(args: argparse.Namespace) -> int:
     runtime = runtime_for(args)
-    report = verify(runtime.engine)
+    # With the audit key configured, seals and checkpoints are always checked.
+    if getattr(args, "checkpoints", None) is not None or runtime.tamper is not None:
+        report = audit_tamper_cmd.verify_with_checkpoints(runtime, args.checkpoints)
+    else:
+        report = verify(runtime.engine)
     if report.ok:
         print(
             f"audit chain ok: {report.events_checked} events, head seq {report.head_seq}, "

@@ -7,7 +7,8 @@ import time
 
 from bot.clock import as_utc, utcnow
 from bot.commands.common import Subparsers, add_command, print_table, runtime_for
-from bot.credentials import CredentialBroker, SweepReport
+from bot.tasks.credentials import CredentialBroker
+from bot.tasks.sweep import SweepReport
 
 
 def register(commands: Subparsers) -> None:
@@ -17,7 +18,9 @@ def register(commands: Subparsers) -> None:
         description="Credentials the broker issued. Secrets are never stored or shown.",
     )
     sub = parser.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
-    listing = add_command(sub, "list", list_credentials, "list credentials, oldest first")
+    listing = add_command(
+        sub, "list", list_credentials, "list credentials, oldest first", reads_only=True
+    )
     listing.add_argument("--live", action="store_true", help="only credentials not yet revoked")
     sweep = add_command(
         sub,

@@ -8,13 +8,13 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from bot.actions.approvals import PENDING
 from bot.agent.offline import OfflineEngine
 from bot.agent.tokens import TokenCounter
-from bot.alerts.intake import Intake
-from bot.alerts.triage import TriageResult
-from bot.approvals import PENDING
-from bot.audit import verify
-from bot.commands.common import Subparsers, add_command, settings
+from bot.alerts.intake.pipeline import Intake
+from bot.alerts.triage.verdict import TriageResult
+from bot.audit.log import verify
+from bot.commands.common import Subparsers, add_command, settings_for
 from bot.commands.triage_cmd import render_triage, triage_accepted
 from bot.errors import ApprovalError
 from bot.runtime import Runtime
@@ -63,7 +63,7 @@ def _demo_runtime(args: argparse.Namespace) -> Runtime:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
-    config = settings().model_copy(update={"database_url": url})
+    config = settings_for(args).model_copy(update={"database_url": url})
     return Runtime(config, model_override=OfflineEngine(TokenCounter(config.token_encoding)))
 
 

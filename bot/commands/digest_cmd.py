@@ -21,7 +21,7 @@ HELP = "the governance digest: alert, action, risk, credential, policy and audit
 
 
 def register(commands: Subparsers) -> None:
-    parser = add_command(commands, "digest", digest, HELP)
+    parser = add_command(commands, "digest", digest, HELP, reads_only=True)
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--since", metavar="AGO", help="the last 7d, 24h, … or since an ISO date")
     when.add_argument("--week", metavar="YYYY-Www", help="an ISO week, e.g. 2026-W47")
@@ -32,7 +32,6 @@ def register(commands: Subparsers) -> None:
         action="store_true",
         help="skip verifying the audit chain (it reads the whole log)",
     )
-    parser.add_argument("--policy", metavar="FILE", help="policy file (default: SOCBOT_POLICY)")
 
 
 def digest(args: argparse.Namespace) -> int:

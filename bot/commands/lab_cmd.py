@@ -20,7 +20,7 @@ def register(commands: Subparsers) -> None:
     seeding = add_command(sub, "seed", seed_command, "create (or reset) the lab organisation")
     seeding.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     showing = add_command(
-        sub, "show", show_command, "counts, or one identity as an operator sees it"
+        sub, "show", show_command, "counts, or one identity as an operator sees it", reads_only=True
     )
     showing.add_argument("identity", nargs="?", help="id, email, name, ARN or Slack id")
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.commands.common import Subparsers, add_command, print_table, settings
+from bot.commands.common import (
+    Subparsers,
+    add_command,
+    add_policy_option,
+    print_table,
+    settings_for,
+)
 from bot.errors import PolicyError
 from bot.policy import check_against_registry, explain, load_policy
+from bot.policy.location import resolve_policy_path
 from tools import REGISTRY
 
 
@@ -25,26 +32,29 @@ def register(commands: Subparsers) -> None:
         "validate a policy file (exit 1 with file:line: reason if broken)",
         database=False,
     )
-    check.add_argument(
-        "file", nargs="?", help="policy file (default: SOCBOT_POLICY or policy.yaml)"
-    )
+    add_policy_option(check, "--file")
+    check.add_argument("file", nargs="?", metavar="FILE", help="the same as --policy FILE")
     explain_cmd = add_command(
         sub, "explain", explain_tool, "say in words what the bot may do with a tool", database=False
     )
     explain_cmd.add_argument("tool")
-    explain_cmd.add_argument("--file", help="policy file (default: SOCBOT_POLICY or policy.yaml)")
+    add_policy_option(explain_cmd, "--file")
     show = add_command(
         sub, "show", show_policy, "one line per tool: mode, scopes, approvers", database=False
     )
-    show.add_argument("--file", help="policy file (default: SOCBOT_POLICY or policy.yaml)")
+    add_policy_option(show, "--file")
 
 
-def _path(value: str | None) -> Path:
-    return Path(value) if value else settings().policy_path
+def _path(args: argparse.Namespace) -> Path:
+    """The positional FILE of `policy check`, else --policy (or --file), else the settings."""
+    given = getattr(args, "file", None)
+    if given:
+        return Path(given)
+    return resolve_policy_path(settings_for(args))
 
 
 def check_policy(args: argparse.Namespace) -> int:
-    path = _path(args.file)
+    path = _path(args)
     try:
         policy = load_policy(path)
     except PolicyError as exc:
@@ -60,12 +70,12 @@ def check_policy(args: argparse.Namespace) -> int:
 
 
 def explain_tool(args: argparse.Namespace) -> int:
-    print(explain(load_policy(_path(args.file)), args.tool))
+    print(explain(load_policy(_path(args)), args.tool))
     return 0
 
 
 def show_policy(args: argparse.Namespace) -> int:
-    policy = load_policy(_path(args.file))
+    policy = load_policy(_path(args))
     rows = [
         (
             name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from bot.commands.common import Subparsers, add_command, settings
+from bot.commands.common import Subparsers, add_command, settings_for
 from bot.config import Settings
 from bot.errors import ConfigError
 
@@ -60,15 +60,18 @@ def missing_settings(config: Settings, *, socket: bool) -> list[str]:
 
 
 def serve(args: argparse.Namespace) -> int:
-    config = settings()
-    if args.database:
-        config = config.model_copy(update={"database_url": args.database})
+    config = settings_for(args)
     missing = missing_settings(config, socket=args.socket)
     if missing:
         advice = "; ".join(f"{name} ({WHERE[name]})" for name in missing)
         mode = "Socket Mode" if args.socket else "HTTP mode"
         raise ConfigError(f"socbot serve in {mode} needs {advice}. See `socbot serve --help`.")
     logging.getLogger().setLevel(min(logging.getLogger().level, _level(config.log_level)))
+    if config.audit_key_file is None:
+        logging.getLogger(__name__).warning(
+            "SOCBOT_AUDIT_KEY_FILE is not set: the audit log has no seals or signed "
+            "checkpoints, so a database admin could rewrite it unseen (docs/audit.md)"
+        )
     from bot.slack.server import serve as run_server  # Slack and uvicorn load only here
 
     run_server(config, socket=args.socket, host=args.host, port=args.port)

@@ -9,11 +9,11 @@ import os
 import sys
 from pathlib import Path
 
-from bot.alerts.group_view import group_of, load_group, stored_result
-from bot.alerts.intake import Intake, IntakeOutcome
-from bot.alerts.publish import NoPublisher
-from bot.alerts.queue_worker import TriageWorker
-from bot.alerts.triage import TriageResult
+from bot.alerts.intake.pipeline import Intake, IntakeOutcome
+from bot.alerts.triage.groups import group_of, load_group, stored_result
+from bot.alerts.triage.publish import NoPublisher
+from bot.alerts.triage.verdict import TriageResult
+from bot.alerts.triage.worker import TriageWorker
 from bot.commands.common import Subparsers, add_command, runtime_for, short
 from bot.errors import AlertError
 from bot.runtime import Runtime
@@ -107,9 +107,12 @@ def render_triage(result: TriageResult) -> str:
         f"   [engine: {result.engine}, task {result.task_id}]",
         f"  {result.summary}",
     ]
+    if result.verdict_problem:
+        lines.insert(0, f"WARNING: the model's verdict could not be read: {result.verdict_problem}")
+    lines.extend(f"  model server problem: {warning}" for warning in result.model_warnings)
     if result.fell_back_because:
         lines.append(
-            f"  note: the model was unreachable ({short(result.fell_back_because, 80)});"
+            f"  note: the model gave no usable answer ({short(result.fell_back_because, 200)});"
             " the offline engine answered instead"
         )
     if result.stopped_by:

@@ -14,9 +14,11 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from bot.clock import utcnow
 from bot.commands.common import Subparsers, add_command, runtime_for
-from bot.digest.publish import latest_due, make_poster, weekday
+from bot.config import Settings
+from bot.digest.publish import latest_due, weekday
 from bot.runtime import Runtime
 from bot.scheduler import CATCH_UP_EVERY, WorkerJobs, build_scheduler
+from bot.slack.digest_poster import make_poster
 
 Closer = Callable[[], object]
 STOP_POLL_SECONDS = 0.2
@@ -29,7 +31,6 @@ def register(commands: Subparsers) -> None:
         worker,
         "run the scheduler: the weekly digest post, approval expiry, credential sweep",
     )
-    parser.add_argument("--policy", metavar="FILE", help="policy file (default: SOCBOT_POLICY)")
     parser.add_argument(
         "--once", action="store_true", help="run every job once now, print what happened, exit"
     )
@@ -42,7 +43,11 @@ def worker(args: argparse.Namespace) -> int:
     try:
         if args.once:
             return run_once(jobs)
-        run_until_stopped(build_scheduler(jobs), summary(runtime, jobs, expiry_note))
+        stop_metrics = start_metrics(runtime)
+        try:
+            run_until_stopped(build_scheduler(jobs), summary(runtime, jobs, expiry_note))
+        finally:
+            stop_metrics()
     finally:
         close()
         runtime.audit.close()
@@ -57,7 +62,7 @@ def approval_expirer(runtime: Runtime) -> tuple[Callable[[], list[str]], str, Cl
         note = "requests only; no SLACK_BOT_TOKEN, so no cards are redrawn"
         return runtime.approvals.expire_due, note, lambda: None
     from bot.slack.app import connect
-    from bot.slack.approval_cards import refresh_expired_cards
+    from bot.slack.approvals.cards import refresh_expired_cards
     from bot.slack.client import make_web_client
     from bot.slack.workers import ThreadWorkerPool
 
@@ -65,6 +70,15 @@ def approval_expirer(runtime: Runtime) -> tuple[Callable[[], list[str]], str, Cl
     workers = ThreadWorkerPool(client, runtime.audit, 2)
     ctx = connect(runtime, client, workers)
     return lambda: refresh_expired_cards(ctx), "and their Slack cards redrawn", workers.shutdown
+
+
+def start_metrics(runtime: Runtime) -> Closer:
+    settings = runtime.settings
+    if not settings.worker_metrics_port:
+        return lambda: None
+    from bot.observability.scrape import serve_worker_metrics
+
+    return serve_worker_metrics(runtime.engine, settings.serve_host, settings.worker_metrics_port)
 
 
 def summary(runtime: Runtime, jobs: WorkerJobs, expiry_note: str) -> str:
@@ -81,9 +95,15 @@ def summary(runtime: Runtime, jobs: WorkerJobs, expiry_note: str) -> str:
             f"{due.at:%Y-%m-%d %H:%MZ} for {due.week}, posted once per week across workers",
             f"  approval expiry: every minute, {expiry_note}",
             "  credential sweep: every minute",
+            f"  metrics: {_metrics_where(settings)}",
             "Stop with Ctrl-C or SIGTERM; a job already running finishes first.",
         ]
     )
+
+
+def _metrics_where(settings: Settings) -> str:
+    port = settings.worker_metrics_port
+    return f"http://{settings.serve_host}:{port}/metrics" if port else "off"
 
 
 def run_until_stopped(scheduler: BaseScheduler, announcement: str) -> None:

@@ -9,12 +9,12 @@ no pyplot, so no global state and no display are involved (the worker draws on a
 from __future__ import annotations
 
 import io
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from bot.digest.model import Digest, WindowKpis
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 THIS_WEEK, LAST_WEEK = "#2b6cb0", "#a0aec0"
 
@@ -30,6 +30,10 @@ def funnel(kpis: WindowKpis) -> list[tuple[str, int]]:
 
 
 def render_chart(digest: Digest) -> bytes:
+    # matplotlib takes longer to import than the rest of socbot: only a drawing pays for it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(11, 4.2), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     left, right = figure.subplots(1, 2, width_ratios=(1.1, 1))

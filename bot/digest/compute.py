@@ -2,7 +2,7 @@
 
 Both windows are read in one database snapshot, so the figures agree with each other even
 while the bot keeps writing; each window on its own connection and thread. The chain check
-then verifies the whole log (bot.audit_verify), against the head the last posted digest
+then verifies the whole log (bot.audit.verify), against the head the last posted digest
 remembered when there is one, which shows rows cut from the end or a rewritten chain.
 """
 
@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.audit_event import EventKind
-from bot.audit_verify import verify
+from bot.audit.event import EventKind
+from bot.audit.verify import verify
 from bot.clock import utcnow
 from bot.digest.kpi_actions import action_kpis
 from bot.digest.kpi_alerts import alert_kpis

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.audit_event import EventKind
+from bot.audit.event import EventKind
 from bot.digest.model import ActionKpis
 from bot.digest.queries import Keyed
 from bot.digest.rows import WindowRows, first_request_times

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from bot.audit_event import EventKind
+from bot.audit.event import EventKind
 from bot.digest.model import AlertKpis
 from bot.digest.queries import Keyed
 from bot.digest.rows import WindowRows

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.audit_event import EventKind
+from bot.audit.event import EventKind
 from bot.digest.model import CredentialKpis
 from bot.digest.queries import Span, json_number
 from bot.digest.reader import AuditReader, to_micros

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from bot.audit_event import EventKind
+from bot.audit.event import EventKind
 from bot.digest.model import CompletenessKpis
 from bot.digest.queries import json_list
 from bot.digest.reader import AuditReader

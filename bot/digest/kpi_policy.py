@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.audit_event import EventKind
+from bot.audit.event import EventKind
 from bot.digest.model import PolicyKpis
 from bot.digest.queries import Keyed
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from bot.audit_event import EventKind
+from bot.audit.event import EventKind
 from bot.digest.model import RiskKpis
 from bot.digest.reader import to_micros
 from bot.digest.rows import WindowRows

@@ -4,8 +4,8 @@ The post is due every week on the configured weekday and hour in the digest's ti
 (Monday 09:00 by default) and reports the ISO week before the one it is due in. Any number of
 workers may try at once, on schedule, at start-up or on a retry: the week's digest_post row
 (bot.digest.store) lets exactly one through. With Slack configured (SLACK_BOT_TOKEN and
-SOCBOT_DIGEST_CHANNEL) the digest goes to the channel with the chart in its thread;
-otherwise it is written to the log, which says why.
+SOCBOT_DIGEST_CHANNEL) the digest goes to the channel with the chart in its thread
+(bot.slack.digest_poster); otherwise it is written to the log, which says why.
 """
 
 from __future__ import annotations
@@ -18,15 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.db import session_scope
 from bot.digest.chart import render_chart
 from bot.digest.compute import DigestOptions, compute_digest
-from bot.digest.formats import to_slack, to_text
+from bot.digest.formats import to_text
 from bot.digest.model import Digest
 from bot.digest.store import (
     FAILED,
@@ -38,6 +35,7 @@ from bot.digest.store import (
 )
 from bot.digest.window import digest_zone, previous_week, previous_window, week_of, week_window
 from bot.errors import ConfigError
+from bot.posts import PostRef
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -47,12 +45,6 @@ WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturd
 NOT_CONFIGURED = (
     "Slack is not configured for the digest (SLACK_BOT_TOKEN and SOCBOT_DIGEST_CHANNEL)"
 )
-
-
-@dataclass(frozen=True)
-class PostRef:
-    channel: str
-    ts: str
 
 
 @dataclass(frozen=True)
@@ -191,36 +183,6 @@ def _finish(
         session.execute(finish_statement(week, claimer, status=status, at=now, error=error))
 
 
-class SlackDigestPoster:
-    """chat.postMessage with the digest's blocks, then the chart into the message's thread
-    (files upload v2). A chart Slack refuses is logged: the digest itself went out."""
-
-    def __init__(self, client: WebClient, channel: str) -> None:
-        self._client, self._channel = client, channel
-        self.where = f"Slack channel {channel}"
-
-    def post(self, week: str, digest: Digest, chart: bytes) -> PostRef:
-        payload = to_slack(digest)
-        response = self._client.chat_postMessage(
-            channel=self._channel,
-            text=payload["text"],
-            blocks=payload["blocks"],
-            unfurl_links=False,
-        )
-        ref = PostRef(str(response["channel"]), str(response["ts"]))
-        try:
-            self._client.files_upload_v2(
-                channel=ref.channel,
-                thread_ts=ref.ts,
-                file=chart,
-                filename=f"socbot-digest-{week}.png",
-                title=f"socbot digest {week}: funnel and credential lifetimes",
-            )
-        except SlackApiError as exc:
-            log.warning("the digest of %s was posted but its chart was refused: %s", week, exc)
-        return ref
-
-
 class LogPoster:
     """Without Slack: the digest goes to the log, which says why it was not posted."""
 
@@ -233,12 +195,3 @@ class LogPoster:
             "%s, so the digest of %s is logged instead:\n%s", self._reason, week, to_text(digest)
         )
         return None
-
-
-def make_poster(settings: Settings) -> DigestPoster:
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    if not token or not settings.slack_digest_channel:
-        return LogPoster()
-    from bot.slack.client import make_web_client
-
-    return SlackDigestPoster(make_web_client(settings), settings.slack_digest_channel)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.audit_event import EventKind
+from bot.audit.event import EventKind
 from bot.digest.reader import AuditReader
 
 UNKNOWN_KEY = "(not given)"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from bot.audit_event import EventKind
+from bot.audit.event import EventKind
 from bot.digest.queries import Span, json_list
 from bot.digest.reader import AuditReader, to_micros
 

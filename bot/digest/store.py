@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel, col
 
-from bot.audit_event import AUDIT_TABLE
+from bot.audit.event import AUDIT_TABLE
 from bot.clock import as_utc
 
 CLAIMED, POSTED, LOGGED, FAILED = "claimed", "posted", "logged", "failed"

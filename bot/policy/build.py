@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from bot.policy.gate import compile_constraints, compile_protected, mode_verdict
+from bot.policy.compiled import compile_constraints, compile_protected, mode_verdict
 from bot.policy.model import (
     ApproverSet,
     Defaults,

@@ -29,9 +29,20 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
     try:
         raw = Path(source).read_bytes()
     except OSError as error:
-        reason = f"cannot read the policy file: {error.strerror or error}"
-        raise PolicyError(reason, file=source) from error
+        raise unreadable_policy(source, error) from error
     return load_policy_bytes(raw, source=source)
+
+
+def unreadable_policy(source: str, error: OSError) -> PolicyError:
+    """Why the file could not be read; a missing one names the full path and how to point
+    socbot at another."""
+    reason = f"cannot read the policy file: {error.strerror or error}"
+    if isinstance(error, FileNotFoundError):
+        reason += (
+            f" (tried {Path(source).absolute()}); set SOCBOT_POLICY or pass --policy, "
+            "or write a starter policy with `socbot init`"
+        )
+    return PolicyError(reason, file=source)
 
 
 def load_policy_text(text: str, *, source: str = "<string>") -> Policy:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.canonical import sha256_hex
 from bot.errors import AuditWriteError, PolicyError
-from bot.policy.loader import load_policy_bytes
+from bot.policy.loader import load_policy_bytes, unreadable_policy
 from bot.policy.model import Policy
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,7 @@ class PolicyStore:
 
     def _bytes_or_refusal(self, raw: bytes | OSError) -> bytes:
         if isinstance(raw, OSError):
-            reason = f"cannot read the policy file: {raw.strerror or raw}"
-            raise PolicyError(reason, file=str(self.path)) from raw
+            raise unreadable_policy(str(self.path), raw) from raw
         return raw
 
     def _loaded(self, policy: Policy, previous: Policy | None) -> bool:

@@ -22,9 +22,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import ConfigError
 from bot.runtime import Runtime
+from bot.slack.admission import EventGate, request_kind, where_to_reply
+from bot.slack.audit_posts import attach_audit_posts
 from bot.slack.context import SlackContext, WorkerPool
-from bot.slack.gate import EventGate, request_kind, where_to_reply
 from bot.slack.listeners import register_all
+from bot.slack.redacting import redact_calls
 from bot.slack.workers import report_failure
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ Registrar = Callable[[App, SlackContext], None]
 
 def connect(runtime: Runtime, client: WebClient, workers: WorkerPool) -> SlackContext:
     """Ask Slack who the bot is (auth.test, once) and build the listeners' context."""
+    client = redact_calls(client, runtime.redactor)
     try:
         identity = client.auth_test()
     except SlackApiError as exc:
@@ -41,6 +44,7 @@ def connect(runtime: Runtime, client: WebClient, workers: WorkerPool) -> SlackCo
             f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}): copy the Bot User "
             "OAuth Token again from the app's OAuth & Permissions page"
         ) from exc
+    attach_audit_posts(runtime, client)
     return SlackContext(
         runtime=runtime,
         client=client,

@@ -5,7 +5,10 @@ schedules the retry (bot.slack.paced_client)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -17,11 +20,15 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.observability.metrics import observe_slack_error
+from bot.slack.blockkit import fit_message
 from bot.slack.paced_client import PacedWebClient
+from bot.slack.redacting import redact_calls
 
 RATE_LIMIT_RETRIES = 3  # each waits the Retry-After Slack sends
 LONGEST_RATE_LIMIT_WAIT = 1  # seconds; a longer Retry-After fails the call (and backs off)
 CONNECTION_RETRIES = 2
+MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral"})
 TIMEOUT_SECONDS = 30
 
 
@@ -70,10 +77,34 @@ def retry_handlers() -> list[RetryHandler]:
     ]
 
 
+class FittingWebClient(PacedWebClient):
+    """A WebClient that fits every message's blocks to Slack's limits before sending, so one
+    oversized part can never make Slack refuse the whole message, and backs off each method
+    Slack is failing (PacedWebClient)."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        body = kwargs.get("json")
+        if api_method in MESSAGE_METHODS and isinstance(body, dict) and body.get("blocks"):
+            blocks = body["blocks"]
+            if isinstance(blocks, list) and all(isinstance(b, dict) for b in blocks):
+                fitted = fit_message(blocks, str(body.get("text") or ""))
+                kwargs["json"] = {**body, "blocks": fitted.blocks, "text": fitted.text}
+        try:
+            return super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            observe_slack_error(api_method, exc.response.get("error") if exc.response else None)
+            raise
+        except OSError:
+            observe_slack_error(api_method, "connection")
+            raise
+
+
 def make_web_client(settings: Settings) -> WebClient:
-    return PacedWebClient(
-        token=bot_token(settings),
-        base_url=settings.slack_api_url,
-        timeout=TIMEOUT_SECONDS,
-        retry_handlers=retry_handlers(),
+    return redact_calls(
+        FittingWebClient(
+            token=bot_token(settings),
+            base_url=settings.slack_api_url,
+            timeout=TIMEOUT_SECONDS,
+            retry_handlers=retry_handlers(),
+        )
     )

@@ -6,38 +6,37 @@ jittered exponential wait (bot.backoff). Calls of that method made meanwhile are
 they raise SlackBackingOff at once, without sleeping, so a worker thread moves on to other
 work and schedules the retry for `retry_at`. Other methods keep working.
 
-SlackBackingOff is a SlackApiError (code that handles Slack's refusals handles it too) and a
-bot.backoff.RetryLater (code that can schedule a retry does). An outage is logged once when
-it starts and once when it ends, not once per attempt.
+SlackBackingOff (bot.errors) is a RetryLater (code that can schedule a retry does), raised
+here joined with SlackApiError (code that handles Slack's refusals handles it too). An outage
+is logged once when it starts and once when it ends, not once per attempt.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.backoff import Backoff, RetryLater
+from bot.backoff import Backoff
+from bot.errors import SlackBackingOff
+
+__all__ = ["PacedWebClient", "SlackBackingOff", "server_side_fault"]
 
 log = logging.getLogger(__name__)
+
+# The error tree lives in bot.errors, which imports no Slack library; the backing-off error is
+# joined with SlackApiError here, where slack_sdk may be imported (docs/architecture.md).
+SlackBackingOffError: type[SlackBackingOff] = type(
+    "SlackBackingOff", (SlackBackingOff, SlackApiError), {"__module__": __name__}
+)
 
 # Error codes Slack sends (with HTTP 200) when the fault is on its side, not the call's.
 SERVER_SIDE_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
-
-
-class SlackBackingOff(SlackApiError, RetryLater):
-    """Slack is failing this method; the call was not made or failed; retry at retry_at."""
-
-    def __init__(self, message: str, response: SlackResponse, retry_at: datetime) -> None:
-        Exception.__init__(self, f"{message}\nThe server responded with: {response}")
-        self.response = response
-        self.retry_at = retry_at
 
 
 class PacedWebClient(WebClient):
@@ -51,7 +50,7 @@ class PacedWebClient(WebClient):
         wait = self.backoff.wait_left(api_method)
         if wait > 0:
             reason = f"Slack {api_method} is backing off for {wait:.1f} s more"
-            raise SlackBackingOff(
+            raise SlackBackingOffError(
                 reason, self._not_sent(api_method), self.backoff.retry_at(api_method)
             )
         try:
@@ -74,7 +73,7 @@ class PacedWebClient(WebClient):
     ) -> SlackBackingOff:
         wait = self.backoff.failed(api_method, reason, retry_after)
         message = f"Slack {api_method} failed ({reason}); retry in {wait:.1f} s"
-        return SlackBackingOff(message, response, self.backoff.retry_at(api_method))
+        return SlackBackingOffError(message, response, self.backoff.retry_at(api_method))
 
     def _not_sent(self, api_method: str) -> SlackResponse:
         return SlackResponse(

@@ -5,7 +5,7 @@
   Socket Mode, where events arrive over the socket and carry no signature.
 - GET /healthz: 200 {"ok": true, "database": "ok", "policy_version": …}, or 503 naming what
   failed.
-- whatever bot.alerts.webhook.alert_routes returns (POST /alerts/{source}).
+- whatever bot.alerts.intake.webhook.alert_routes returns (POST /alerts/{source}).
 
 start_service wires the running parts; serve() runs them under uvicorn until SIGTERM/SIGINT.
 """
@@ -24,28 +24,29 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.errors import SlackApiError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.alerts.webhook import alert_routes
+from bot.alerts.intake.webhook import alert_routes
 from bot.config import Settings
-from bot.db_deadline import with_deadline
-from bot.db_health import DeadlineWatch, database_status
+from bot.db_health import DeadlineWatch
 from bot.errors import ConfigError
-from bot.heartbeat import HeartbeatThread
+from bot.observability.scrape import metrics_route
 from bot.runtime import Runtime
+from bot.slack.admission import EventGate
+from bot.slack.answers.outbox import OutboxDrainer
 from bot.slack.app import Registrar, build_app, connect
+from bot.slack.approvals.usergroups import ensure_usergroup_directory
 from bot.slack.client import make_web_client
 from bot.slack.context import SlackContext
-from bot.slack.gate import EventGate
-from bot.slack.outbox import OutboxDrainer
-from bot.slack.outbox_store import OutboxStore
-from bot.slack.store import forget_old_events
-from bot.slack.triage_hook import TriageWorkers, start_triage_workers
-from bot.slack.usergroups import ensure_usergroup_directory
+from bot.slack.event_claims import forget_old_events
+from bot.slack.health import health_endpoint
+from bot.slack.triage.workers import TriageWorkers, start_triage_workers
 from bot.slack.workers import ThreadWorkerPool
+from bot.tasks.heartbeat import HeartbeatThread
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,10 @@ def create_http_app(
     runtime: Runtime, bolt: App | None, *, on_alert_accepted: Callback | None = None
 ) -> Starlette:
     watch = DeadlineWatch()
-    health = _health_endpoint(runtime, watch)
-    routes: list[BaseRoute] = [Route("/healthz", health, methods=["GET"])]
+    routes: list[BaseRoute] = [
+        Route("/healthz", health_endpoint(runtime, watch), methods=["GET"]),
+        metrics_route(runtime.engine),
+    ]
     if bolt is not None:
         routes.append(slack_route(bolt))
     routes.extend(alert_routes(runtime, on_accepted=on_alert_accepted, watch=watch))
@@ -157,41 +160,6 @@ def _slack_endpoint(bolt: App) -> Endpoint:
     return slack_events
 
 
-def _health_endpoint(runtime: Runtime, watch: DeadlineWatch | None = None) -> Endpoint:
-    async def healthz(_request: Request) -> Response:
-        report = await anyio.to_thread.run_sync(health_report, runtime, watch)
-        return JSONResponse(report, status_code=200 if report["ok"] else 503)
-
-    return healthz
-
-
-def health_report(runtime: Runtime, watch: DeadlineWatch | None = None) -> dict[str, object]:
-    """Whether the database answers in time and which policy is in force."""
-    report: dict[str, object] = {"ok": True, "database": "ok", "policy_version": None}
-    database = database_status(runtime.engine, runtime.settings.db_deadline_seconds, watch)
-    if database != "ok":
-        report.update(ok=False, database=database)
-    else:
-        report["outbox"] = outbox_report(runtime)
-    try:
-        report["policy_version"] = runtime.policies.current.version
-    except Exception as exc:
-        log.warning("health check: no policy in force: %s", exc)
-        report.update(ok=False, policy=f"not loaded: {exc}")
-    return report
-
-
-def outbox_report(runtime: Runtime) -> dict[str, object]:
-    """Replies to analysts that wait for Slack: how many, and the oldest one's age."""
-    deadline = runtime.settings.db_deadline_seconds
-    try:
-        count, oldest = OutboxStore(with_deadline(runtime.engine, deadline)).pending()
-    except Exception as exc:
-        log.warning("health check: could not count pending replies: %s", exc)
-        return {"pending_replies": None, "oldest_pending_seconds": None}
-    return {"pending_replies": count, "oldest_pending_seconds": oldest}
-
-
 def serve(
     settings: Settings,
     *,
@@ -212,6 +180,7 @@ def serve(
             port=settings.serve_port if port is None else port,
             lifespan="off",
             log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn's lines go through socbot's handler (JSON or text)
             timeout_graceful_shutdown=SHUTDOWN_SECONDS,
         )
     )
@@ -221,7 +190,7 @@ def serve(
         _quiet_signal_handlers(server)
         if socket:
             handler = SocketModeHandler(service.bolt, app_token(settings))
-            handler.connect()
+            connect_socket(handler)
         log.info(
             "socbot serving on %s:%s (socket mode: %s)",
             server.config.host,
@@ -241,6 +210,16 @@ def settle_heap() -> None:
     in flight for tens of milliseconds."""
     gc.collect()
     gc.freeze()
+
+
+def connect_socket(handler: SocketModeHandler) -> None:
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): Socket Mode needs "
+            "an app-level token (xapp-…) with connections:write, from Basic Information"
+        ) from exc
 
 
 def app_token(settings: Settings) -> str:

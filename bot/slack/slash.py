@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 
-from bot import approvals as ab
-from bot.approvals import ActionRequest
+from bot.actions import approvals as ab
+from bot.actions.approvals import ActionRequest
 from bot.clock import utcnow
 from bot.policy import Policy, ToolRule, approvers_for
 from bot.runtime import Runtime
-from bot.slack import card_parts as parts
-from bot.slack.cards import short_code, shown_action
-from bot.slack.escape import entities, inert_json, inline_code, mrkdwn
+from bot.slack.blocks import card_parts as parts
+from bot.slack.blocks.approval_card import short_code, shown_action
+from bot.slack.blocks.escape import entities, inert_json, inline_code, mrkdwn
 
 LISTED = (*ab.OPEN_STATUSES, ab.EXECUTING)
 PENDING_SHOWN = 20

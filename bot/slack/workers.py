@@ -16,8 +16,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.audit import AuditLog
-from bot.audit_event import EventKind
+from bot.audit.event import EventKind
+from bot.audit.log import AuditLog
 
 log = logging.getLogger(__name__)
 

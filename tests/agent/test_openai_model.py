@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from bot.agent.model import ModelReply, ToolCallRequest
-from bot.agent.openai_model import OpenAIChatModel, from_settings
+from bot.agent.model_choice import from_settings
+from bot.agent.openai_model import OpenAIChatModel
 from bot.config import Settings
 from bot.errors import ConfigError, ModelError
-from tests.fakes import (
+from tests.support.fakes import (
     FakeOpenAIServer,
     MalformedBody,
     ScriptedError,
@@ -255,7 +256,7 @@ def test_from_settings_uses_the_configured_endpoint(server: FakeOpenAIServer) ->
     assert (model.engine, model.max_retries, reply.content) == ("openai:gpt-test", 0, "configured")
     assert server.requests[0].body["model"] == "gpt-test"
     assert API_KEY not in repr(model)
-    assert OpenAIChatModel.from_settings(settings).base_url == server.base_url
+    assert from_settings(settings).base_url == server.base_url
 
 
 def test_from_settings_without_key_is_a_config_error() -> None:

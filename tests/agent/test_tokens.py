@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import socket
@@ -169,18 +170,20 @@ def test_trim_history_keeps_system_task_and_newest_turns() -> None:
     trimmed = COUNTER.trim_history(messages, budget)
 
     assert COUNTER.count_messages(trimmed) <= budget
-    assert trimmed[:2] == messages[:2]
-    assert trimmed[2]["role"] == "system" and "omitted" in trimmed[2]["content"]
-    kept = trimmed[3:]
+    assert trimmed[0] == messages[0]
+    task, note = trimmed[1]["content"].split("\n\n")
+    assert trimmed[1]["role"] == "user" and task == messages[1]["content"]
+    assert "omitted" in note
+    kept = trimmed[2:]
     assert kept == messages[len(messages) - len(kept) :]
-    omitted = int(trimmed[2]["content"].split()[0].strip("["))
+    omitted = int(note.split()[0].strip("["))
     assert omitted == len(messages) - 2 - len(kept)
 
 
 def test_trim_history_never_separates_tool_calls_from_results() -> None:
     messages = _conversation(8)
     for budget in range(120, COUNTER.count_messages(messages), 37):
-        kept = COUNTER.trim_history(messages, budget)[3:]
+        kept = COUNTER.trim_history(messages, budget)[2:]
         call_ids = {call["id"] for m in kept for call in m.get("tool_calls") or []}
         result_ids = {m["tool_call_id"] for m in kept if m["role"] == "tool"}
         assert call_ids == result_ids
@@ -202,7 +205,7 @@ def test_trim_history_keeps_the_newest_turn_even_when_it_alone_is_too_big() -> N
     trimmed = COUNTER.trim_history(messages, 500)
 
     assert trimmed[-2:] == messages[-2:]
-    assert len(trimmed) == 5
+    assert len(trimmed) == 4
 
 
 def test_compact_json_drops_nulls_and_empties_but_keeps_falsy_values() -> None:
@@ -245,3 +248,27 @@ def test_compact_json_truncates_text_as_a_last_resort() -> None:
 
     assert COUNTER.count(text) <= 50
     assert "[truncated: " in text
+
+
+def _thread(turns: int) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    for number in range(turns):
+        messages.append({"role": "user", "content": f"question {number} " + "why " * 30})
+        messages.append({"role": "assistant", "content": f"answer {number} " + "because " * 30})
+    return messages
+
+
+@pytest.mark.parametrize("keep_first_user", [True, False])
+def test_a_trimmed_history_stays_valid_for_strict_chat_templates(keep_first_user: bool) -> None:
+    for conversation in (
+        [{"role": "system", "content": "You are the copilot."}, *_thread(12)],
+        _thread(12),
+        _conversation(8),
+    ):
+        for budget in range(150, COUNTER.count_messages(conversation), 97):
+            trimmed = COUNTER.trim_history(conversation, budget, keep_first_user=keep_first_user)
+            roles = [m["role"] for m in trimmed]
+            assert "system" not in roles[1:], "a system message after the start"
+            pairs = list(itertools.pairwise(roles))
+            assert ("user", "user") not in pairs, "two user messages in a row"
+            assert "omitted" in json.dumps(trimmed)

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.alerts.model import Alert, AlertRejected, Identity
+from bot.alerts.model import Alert, Identity
 from bot.alerts.sources.fields import required_mapping, required_time, text
+from bot.errors import AlertRejected
 
 NAME = "acme"
 

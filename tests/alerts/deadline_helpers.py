@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 import bot.demo_alerts
-from bot.alerts.signature import signed_headers
+from bot.alerts.intake.signature import signed_headers
 from bot.runtime import Runtime
 from bot.slack.server import create_http_app
 from tests.alerts.webhook_helpers import SECRETS, Reply, post, served

@@ -17,9 +17,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.alerts.publish import PostRef, TriageGroup
 from bot.alerts.sources import SOURCES
-from bot.alerts.triage import TriageResult, triage_result_data
+from bot.alerts.triage.publish import TriageGroup
+from bot.alerts.triage.run import triage_result_data
+from bot.alerts.triage.verdict import TriageResult
+from bot.posts import PostRef
 from tests.alerts import acme_source
 
 MakeRuntime = Callable[..., Any]
@@ -121,5 +123,5 @@ class CountingTriage:
 @pytest.fixture
 def counting_triage(monkeypatch: pytest.MonkeyPatch) -> CountingTriage:
     counting = CountingTriage()
-    monkeypatch.setattr("bot.alerts.queue_worker.triage_group", counting)
+    monkeypatch.setattr("bot.alerts.triage.worker.triage_group", counting)
     return counting

@@ -13,9 +13,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bot.alerts.sources import SOURCES, generic
-from bot.alerts.sources.generic_mapping import EventMapping, IdentitySpec
-from bot.alerts.sources.generic_spec import FieldSpec, MatchClause
+from bot.alerts.sources import SOURCES
+from bot.alerts.sources.generic import source as generic
+from bot.alerts.sources.generic.mapping import EventMapping, IdentitySpec
+from bot.alerts.sources.generic.spec import FieldSpec, MatchClause
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alerts"
 DELETE = object()  # a replacement that removes the key

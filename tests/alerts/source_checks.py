@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.model import Alert, AlertRejected
+from bot.alerts.model import Alert
+from bot.errors import AlertRejected
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alerts"
 FLAT = {

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.agent.tokens import TokenCounter
-from bot.alerts import compact_prune
-from bot.alerts.compact import compact_alert, key_facts
+from bot.alerts.compact import prune as compact_prune
+from bot.alerts.compact.text import compact_alert, key_facts
 from bot.errors import AlertError
-from tests.alert_text import event_paths, fact_pairs
+from tests.support.alert_text import event_paths, fact_pairs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alerts"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))

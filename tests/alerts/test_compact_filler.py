@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.alerts.compact import compact_alert
-from tests.alert_text import event_paths, fact_pairs
+from bot.alerts.compact.text import compact_alert
+from tests.support.alert_text import event_paths, fact_pairs
 
 OKTA_LIKE = {
     "eventType": "user.session.start",

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from bot.agent.offline_rules import subject_candidates
 from bot.agent.tokens import TokenCounter
-from bot.alerts.compact import compact_alert
-from tests.alert_text import event_paths, fact_pairs, sections
+from bot.alerts.compact.text import compact_alert
+from tests.support.alert_text import event_paths, fact_pairs, sections
 
 DEMO_ALERTS = Path(__file__).resolve().parents[2] / "bot" / "demo_alerts"
 

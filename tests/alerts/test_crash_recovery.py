@@ -18,19 +18,19 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.alerts.intake import Intake
-from bot.alerts.queue_worker import TriageWorker
+from bot.alerts.intake.pipeline import Intake
+from bot.alerts.triage.worker import TriageWorker
 from bot.clock import utcnow
 from bot.db import session_scope
-from bot.heartbeat import ProcessHeartbeat
-from bot.recovery import ABANDONED, recover
 from bot.runtime import Runtime
-from bot.tasks import TaskRecord
+from bot.tasks.heartbeat import ProcessHeartbeat
+from bot.tasks.records import TaskRecord
+from bot.tasks.recovery import ABANDONED, recover
 from tests.alerts.deadline_helpers import MFA_FATIGUE
 from tests.alerts.intake_helpers import MakeRuntime
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-HELPER = REPO_ROOT / "tests" / "helpers_crash.py"
+HELPER = REPO_ROOT / "tests" / "support" / "crash.py"
 PROMPT_SECONDS = 20.0  # far below the lease (over 400 s) a dead worker's group used to wait
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.intake import Intake, IntakeItem, IntakeUnavailable
+from bot.alerts.intake.pipeline import Intake, IntakeItem, IntakeUnavailable
 from bot.alerts.model import Alert
 from bot.clock import utcnow
 from bot.errors import AuditWriteError

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.intake_batcher import IntakeBatcher
-from bot.alerts.intake_store import IntakeBusy, IntakeOutcome
+from bot.alerts.intake.batcher import IntakeBatcher
+from bot.alerts.intake.store import IntakeOutcome
+from bot.errors import IntakeBusy
 
 MAX_WAIT = 1.0
 

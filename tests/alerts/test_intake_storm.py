@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.alerts.intake import Intake
-from bot.alerts.queue import TriageQueue
-from bot.alerts.store import TriageGroupRecord
-from bot.alerts.storm import STORM_SETTLE
+from bot.alerts.intake.pipeline import Intake
+from bot.alerts.intake.storm import STORM_SETTLE
+from bot.alerts.tables import TriageGroupRecord
+from bot.alerts.triage.queue import TriageQueue
 from bot.clock import as_utc, utcnow
 from bot.db import session_scope
 from tests.alerts.intake_helpers import MakeRuntime, acme, acme_event, audit_data, rows, scalar

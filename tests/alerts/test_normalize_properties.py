@@ -10,9 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.alerts.model import MAX_TEXT, Alert, AlertRejected
-from bot.alerts.normalize import known_sources, normalize_event
-from bot.alerts.sources import SOURCES, generic
+from bot.alerts.intake.normalize import known_sources, normalize_event
+from bot.alerts.model import MAX_TEXT, Alert
+from bot.alerts.sources import SOURCES
+from bot.alerts.sources.generic import source as generic
+from bot.errors import AlertRejected
 from tests.alerts.normalize_shapes import (
     DELETE,
     JSON,

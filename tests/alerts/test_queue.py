@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-import bot.alerts.queue
-import bot.alerts.storm
-from bot.alerts.intake import Intake, IntakeOutcome
-from bot.alerts.queue import TriageQueue
-from bot.alerts.queue_worker import TriageWorker
-from bot.alerts.store import TriageGroupRecord
+import bot.alerts.intake.storm
+import bot.alerts.triage.queue
+from bot.alerts.intake.pipeline import Intake, IntakeOutcome
+from bot.alerts.tables import TriageGroupRecord
+from bot.alerts.triage.queue import TriageQueue
+from bot.alerts.triage.worker import TriageWorker
 from bot.clock import as_utc, utcnow
 from bot.db import session_scope
 from bot.runtime import Runtime
@@ -196,7 +196,7 @@ def test_a_post_is_updated_at_most_every_few_seconds(
 def test_a_storm_post_counts_the_duplicates_of_all_its_alerts(
     make_runtime: MakeRuntime, counting_triage: CountingTriage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.alerts.storm, "STORM_SETTLE", timedelta(0))
+    monkeypatch.setattr(bot.alerts.intake.storm, "STORM_SETTLE", timedelta(0))
     runtime = make_runtime(seed=False, storm_threshold_per_minute=2)
     storm = queued(runtime, *(f"user{n}@example.org" for n in range(5)))
     queued(runtime, "user0@example.org", "user0@example.org", "user4@example.org")
@@ -210,7 +210,7 @@ def test_a_storm_post_counts_the_duplicates_of_all_its_alerts(
 
 
 def _post(number: int) -> Any:
-    from bot.alerts.publish import PostRef
+    from bot.posts import PostRef
 
     return PostRef("C0ALERTS", f"1764000000.{number:06d}")
 
@@ -227,7 +227,7 @@ def test_a_failed_publish_keeps_the_triage_and_is_retried(
     row = group(runtime, outcome.group_id)
     assert row.publish_pending and "slack is down" in row.last_error
     assert worker.run_once() is None and publisher.posts == []  # retried later, not at once
-    monkeypatch.setattr(bot.alerts.queue, "PUBLISH_RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(bot.alerts.triage.queue, "PUBLISH_RETRY_SECONDS", 0.0)
     make_due(runtime, outcome.group_id)
     worker.run_once()
     assert [g.group_id for g, _ in publisher.posts] == [outcome.group_id]

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.intake import Intake, IntakeItem
-from bot.alerts.queue_worker import POLL_SECONDS, TriageWorker, TriageWorkerPool
+from bot.alerts.intake.pipeline import Intake, IntakeItem
+from bot.alerts.triage.worker import POLL_SECONDS, TriageWorker, TriageWorkerPool
 from bot.config import Settings
 from bot.db import get_engine
 from bot.runtime import Runtime

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-import bot.alerts.storm
+import bot.alerts.intake.storm
 import bot.demo_alerts
-from bot.alerts.intake import Intake
-from bot.alerts.queue_worker import TriageWorker
-from bot.alerts.triage import triage_alert
+from bot.alerts.intake.pipeline import Intake
+from bot.alerts.triage.run import triage_alert
+from bot.alerts.triage.worker import TriageWorker
 from bot.runtime import Runtime
 from tests.alerts.intake_helpers import (
     MakeRuntime,
@@ -25,7 +25,7 @@ from tests.alerts.intake_helpers import (
     audit_data,
     rows,
 )
-from tests.fakes import ScriptedModel
+from tests.support.fakes import ScriptedModel
 
 __all__ = ["acme"]
 DEMO = Path(bot.demo_alerts.__file__).parent
@@ -107,7 +107,7 @@ def test_the_model_sees_normalized_fields_and_compacted_event_not_raw_json(
 def test_a_storm_is_triaged_once_from_a_sample_and_its_count(
     make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.alerts.storm, "STORM_SETTLE", timedelta(0))
+    monkeypatch.setattr(bot.alerts.intake.storm, "STORM_SETTLE", timedelta(0))
     model = ScriptedModel([final(VERDICT)])
     runtime = make_runtime(model=model, storm_threshold_per_minute=2)
     intake = Intake(runtime)

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.model import AlertRejected, Identity
-from bot.alerts.normalize import normalize_event
+from bot.alerts.intake.normalize import normalize_event
+from bot.alerts.model import Identity
 from bot.alerts.sources import azure_activity
+from bot.errors import AlertRejected
 from tests.alerts import source_checks as cases
 
 SOURCE = "azure_activity"

@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.model import Alert, AlertRejected, MissingEventTime
-from bot.alerts.normalize import known_sources, normalize_event
-from bot.alerts.sources import generic
-from bot.alerts.sources.generic_load import MappingFileError, load_mapping_text
+from bot.alerts.intake.normalize import known_sources, normalize_event
+from bot.alerts.model import Alert
+from bot.alerts.sources.generic import source as generic
+from bot.alerts.sources.generic.load import load_mapping_text
 from bot.clock import utcnow
-from bot.config import get_settings
-from bot.errors import ConfigError
+from bot.errors import AlertRejected, ConfigError, MappingFileError, MissingEventTime
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alerts" / "generic"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))
@@ -37,13 +36,11 @@ def mapping_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Ca
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         monkeypatch.setenv("SOCBOT_ALERT_MAPPINGS", str(path))
-        get_settings.cache_clear()
+        generic.configure_mappings(path)
         return path
 
-    get_settings.cache_clear()
     yield configure
-    monkeypatch.delenv("SOCBOT_ALERT_MAPPINGS", raising=False)
-    get_settings.cache_clear()
+    generic.configure_mappings(None)
 
 
 # --- bundled mappings ---------------------------------------------------------------------

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from bot.alerts.intake.normalize import normalize_event
 from bot.alerts.model import Geo, Identity
-from bot.alerts.normalize import normalize_event
 from bot.alerts.sources import github
 from tests.alerts import source_checks as cases
 

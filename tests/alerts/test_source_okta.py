@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.model import AlertRejected, Geo, Identity
-from bot.alerts.normalize import normalize_event
+from bot.alerts.intake.normalize import normalize_event
+from bot.alerts.model import Geo, Identity
 from bot.alerts.sources import okta
+from bot.errors import AlertRejected
 from tests.alerts import source_checks as cases
 
 SOURCE = "okta"

@@ -13,9 +13,9 @@ import pytest
 from starlette.applications import Starlette
 
 import bot.demo_alerts
-from bot.alerts.intake import IntakeUnavailable
-from bot.alerts.signature import sign, signed_headers
-from bot.alerts.webhook import AlertWebhook, alert_routes
+from bot.alerts.intake.pipeline import IntakeUnavailable
+from bot.alerts.intake.signature import sign, signed_headers
+from bot.alerts.intake.webhook import AlertWebhook, alert_routes
 from bot.runtime import Runtime
 from tests.alerts.intake_helpers import MakeRuntime, acme, acme_event, body, rows, scalar
 from tests.alerts.webhook_helpers import SECRETS, Reply, post, served

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
-from bot.alerts.signature import sign
-from bot.alerts.webhook import alert_routes
+from bot.alerts.intake.signature import sign
+from bot.alerts.intake.webhook import alert_routes
 from bot.runtime import Runtime
 from tests.alerts.intake_helpers import MakeRuntime, acme, acme_event, rows
 from tests.alerts.webhook_helpers import SECRETS

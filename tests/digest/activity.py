@@ -22,12 +22,13 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.triage import TriageResult, triage_alert
+from bot.alerts.triage.run import triage_alert
+from bot.alerts.triage.verdict import TriageResult
 from bot.errors import LimitExceeded, ProviderError
 from bot.runtime import Runtime
-from bot.tasks import TaskLimits
+from bot.tasks.runner import TaskLimits
 from tests.digest.clock import FakeClock
-from tests.gate_checks import replace_tool
+from tests.support.gate_checks import replace_tool
 from tools.base import TaskContext, ToolArgs
 from tools.providers.lab.seed import seed_lab
 

@@ -1,5 +1,5 @@
-"""The Slack stand-in fixture (tests/slack_helpers.py) for the digest tests."""
+"""The Slack stand-in fixture (tests/support/slack.py) for the digest tests."""
 
-from tests.slack_helpers import slack_standin
+from tests.support.slack import slack_standin
 
 __all__ = ["slack_standin"]

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.audit import export_events
+from bot.audit.log import export_events
 from tests.digest.recount_lineage import missing_links
 
 Row = dict[str, Any]

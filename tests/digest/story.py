@@ -34,7 +34,7 @@ from tests.digest.activity import (
     at,
 )
 from tests.digest.clock import FakeClock
-from tests.fakes import ModelTurn, ScriptedModel
+from tests.support.fakes import ModelTurn, ScriptedModel
 
 
 def scripted_model() -> ScriptedModel:

@@ -6,8 +6,10 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -167,6 +169,12 @@ def test_worker_once_runs_every_job_and_logs_the_digest_without_slack(socbot: So
     assert "digest: 2026-W47 skipped" in again.out
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def lines_until(stream: IO[str], last: str) -> Iterator[str]:
     for _ in range(500):
         line = stream.readline()
@@ -184,6 +192,7 @@ def test_worker_starts_with_a_summary_and_stops_cleanly_on_sigterm(
         "SOCBOT_POLICY": str(POLICY),
         "SOCBOT_DIGEST_TIMEZONE": "Europe/Berlin",
         "PYTHONPATH": str(POLICY.parent),
+        "SOCBOT_WORKER_METRICS_PORT": str(metrics_port := free_port()),
     }
     for name in ("SLACK_BOT_TOKEN", "SOCBOT_DIGEST_CHANNEL", "OPENAI_API_KEY"):
         env.pop(name, None)
@@ -198,6 +207,9 @@ def test_worker_starts_with_a_summary_and_stops_cleanly_on_sigterm(
     try:
         assert worker.stdout is not None
         summary = list(lines_until(worker.stdout, "Stop with Ctrl-C or SIGTERM"))
+        metrics = f"http://127.0.0.1:{metrics_port}/metrics"
+        with urllib.request.urlopen(metrics, timeout=10) as scraped:
+            assert b"socbot_approvals_pending 0.0" in scraped.read()
         worker.send_signal(signal.SIGTERM)
         rest, _ = worker.communicate(timeout=60)
     finally:
@@ -206,5 +218,6 @@ def test_worker_starts_with_a_summary_and_stops_cleanly_on_sigterm(
     text = "".join(summary)
     assert "weekly digest: mon 09:00 Europe/Berlin → the log" in text, text
     assert "SOCBOT_DIGEST_CHANNEL" in text and "credential sweep: every minute" in text
+    assert f"metrics: {metrics}" in text
     assert worker.returncode == 0, rest
     assert "socbot worker stopped" in rest

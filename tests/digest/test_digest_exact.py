@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.audit import chain_head
+from bot.audit.log import chain_head
 from bot.digest.compute import DigestOptions, compute_digest
 from bot.digest.model import Digest
 from bot.digest.window import digest_zone, previous_window, week_window

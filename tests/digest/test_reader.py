@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.audit import export_events
+from bot.audit.log import export_events
 from bot.digest.queries import Span, count_kinds
 from bot.digest.reader import to_micros
 from bot.digest.snapshot import audit_snapshot, audit_snapshots

@@ -18,7 +18,7 @@ from bot.errors import ConfigError
 from bot.runtime import Runtime
 from bot.scheduler import DIGEST_GRACE, WorkerJobs, build_scheduler
 from tests.digest.test_worker import poster_for
-from tests.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_housekeeping_jobs_expire_approvals_and_sweep_credentials(
     workers: list[Runtime], slack_standin: SlackStandIn
 ) -> None:
     runtime = workers[0]
-    from tests.approval_helpers import park_revoke_sessions
+    from tests.support.approvals import park_revoke_sessions
 
     request_id = park_revoke_sessions(runtime)
     with runtime.engine.begin() as conn:
@@ -133,7 +133,7 @@ def test_with_slack_expiry_goes_through_the_cards(
     make_runtime: Callable[..., Runtime], slack_standin: SlackStandIn
 ) -> None:
     from bot.commands.worker_cmd import approval_expirer
-    from tests.approval_helpers import park_revoke_sessions
+    from tests.support.approvals import park_revoke_sessions
 
     runtime = make_runtime(slack_bot_token=slack_standin.token, slack_api_url=slack_standin.api_url)
     request_id = park_revoke_sessions(runtime)

@@ -15,17 +15,12 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import text
 
-from bot.digest.publish import (
-    LogPoster,
-    PostOutcome,
-    SlackDigestPoster,
-    make_poster,
-    post_due_digest,
-)
+from bot.digest.publish import LogPoster, PostOutcome, post_due_digest
 from bot.digest.store import MAX_ATTEMPTS, STALE_CLAIM, claim_week, get_post
 from bot.runtime import Runtime
-from tests.approval_helpers import audit_rows
-from tests.slack_standin import SlackStandIn
+from bot.slack.digest_poster import SlackDigestPoster, make_poster
+from tests.support.approvals import audit_rows
+from tests.support.slack_standin import SlackStandIn
 
 CHANNEL = "C0DIGEST"
 TUESDAY = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)  # W48: the W47 post was due yesterday

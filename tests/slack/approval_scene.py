@@ -10,18 +10,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from approval_helpers import audit_rows
 from slack_sdk import WebClient
 
-from bot.alerts.publish import PostRef
-from bot.approvals import ActionRequest
+from bot.actions.approvals import ActionRequest
+from bot.posts import PostRef
 from bot.runtime import Runtime
-from bot.slack.approval_cards import post_approval_card
+from bot.slack.approvals.cards import post_approval_card
+from bot.slack.approvals.usergroups import SlackUsergroupDirectory
+from bot.slack.blocks.escape import unescape_entities
 from bot.slack.context import SlackContext
-from bot.slack.escape import unescape_entities
-from bot.slack.usergroups import SlackUsergroupDirectory
-from tests.slack_helpers import ALERTS_CHANNEL, ServedSlack, reaction, serve_app, slack_settings
-from tests.slack_standin import SlackStandIn, SlackUser
+from tests.support.approvals import audit_rows
+from tests.support.slack import ALERTS_CHANNEL, ServedSlack, reaction, serve_app, slack_settings
+from tests.support.slack_standin import SlackStandIn, SlackUser
 
 APPROVE, REJECT = "white_check_mark", "x"
 IAM_GROUP = "S0IAMOPS"

@@ -13,9 +13,9 @@ from typing import Any
 from sqlmodel import select
 
 import bot.demo_alerts
-from bot.alerts.store import AlertRecord, RejectedAlert
+from bot.alerts.tables import AlertRecord, RejectedAlert
 from bot.db import session_scope
-from bot.slack.escape import entities
+from bot.slack.blocks.escape import entities
 from tests.slack.thread_checks import (
     INTAKE_CHANNEL,
     MakeApp,
@@ -23,8 +23,8 @@ from tests.slack.thread_checks import (
     post_and_settle,
     replies_in,
 )
-from tests.slack_helpers import BOT_USER_ID, ServedSlack, message
-from tests.slack_standin import SlackStandIn
+from tests.support.slack import BOT_USER_ID, ServedSlack, message
+from tests.support.slack_standin import SlackStandIn
 
 DEMO = Path(bot.demo_alerts.__file__).parent
 ALERT: dict[str, Any] = json.loads((DEMO / "01-okta-mfa-push-fatigue.json").read_text())

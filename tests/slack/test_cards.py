@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from approval_helpers import (
+
+import bot.demo_alerts
+from bot.actions.approvals import compute_action_hash
+from bot.alerts.triage.run import triage_alert
+from bot.clock import utcnow
+from bot.runtime import Runtime
+from bot.slack.approvals.blast import assess_now, blast_radius_for
+from bot.slack.blocks.approval_card import CardView, approval_card, result_reply
+from tests.slack.approval_scene import action_on_card, all_text
+from tests.support.approvals import (
     REASON,
     audit_rows,
     execute,
@@ -18,15 +27,6 @@ from approval_helpers import (
     park_revoke_sessions,
     set_request_columns,
 )
-
-import bot.demo_alerts
-from bot.alerts.triage import triage_alert
-from bot.approvals import compute_action_hash
-from bot.clock import utcnow
-from bot.runtime import Runtime
-from bot.slack.blast import assess_now, blast_radius_for
-from bot.slack.cards import CardView, approval_card, result_reply
-from tests.slack.approval_scene import action_on_card, all_text
 
 MakeRuntime = Callable[..., Runtime]
 MFA_ALERT = Path(bot.demo_alerts.__file__).parent / "01-okta-mfa-push-fatigue.json"

@@ -12,7 +12,7 @@ from bot.cli import main
 from bot.config import Settings, get_settings
 from bot.errors import ConfigError
 from bot.slack.client import make_web_client
-from tests.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SOCBOT_ALERTS_CHANNEL")
 

@@ -8,10 +8,8 @@ token budget); a DM works the same; bots, edits and other channels' chatter are 
 from __future__ import annotations
 
 from bot.agent.tokens import TokenCounter
-from bot.slack.conversation_store import ConversationStore, Role
-from bot.slack.thread_prompt import HISTORY_SHARE
-from tests.fakes import ScriptedModel
-from tests.gate_checks import with_task_limits
+from bot.slack.answers.prompt import HISTORY_SHARE
+from bot.slack.answers.store import ConversationStore, Role
 from tests.slack.thread_checks import (
     DM_CHANNEL,
     INTAKE_CHANNEL,
@@ -21,8 +19,10 @@ from tests.slack.thread_checks import (
     replies_in,
     tasks_of_kind,
 )
-from tests.slack_helpers import ALERTS_CHANNEL, ANALYST, BOT_USER_ID, app_mention, message
-from tests.slack_standin import SlackStandIn
+from tests.support.fakes import ScriptedModel
+from tests.support.gate_checks import with_task_limits
+from tests.support.slack import ALERTS_CHANNEL, ANALYST, BOT_USER_ID, app_mention, message
+from tests.support.slack_standin import SlackStandIn
 
 QUESTION = "is p-maria-chen's account in trouble?"
 

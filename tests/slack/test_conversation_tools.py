@@ -9,12 +9,9 @@ import json
 
 from pydantic import SecretStr
 
-from bot.agent.openai_model import OpenAIChatModel
-from bot.approvals import PENDING, RECOMMENDED
-from bot.audit import verify
-from tests.approval_helpers import tool_runs
-from tests.fakes import FakeOpenAIServer, ScriptedModel, ScriptedToolCall
-from tests.gate_checks import lab_snapshot
+from bot.actions.approvals import PENDING, RECOMMENDED
+from bot.agent.model_choice import from_settings
+from bot.audit.log import verify
 from tests.slack.thread_checks import (
     APPROVALS_CHANNEL,
     MakeApp,
@@ -25,8 +22,11 @@ from tests.slack.thread_checks import (
     tasks_of_kind,
     top_level_posts,
 )
-from tests.slack_helpers import ALERTS_CHANNEL, ANALYST, BOT_USER_ID, app_mention
-from tests.slack_standin import SlackStandIn
+from tests.support.approvals import tool_runs
+from tests.support.fakes import FakeOpenAIServer, ScriptedModel, ScriptedToolCall
+from tests.support.gate_checks import lab_snapshot
+from tests.support.slack import ALERTS_CHANNEL, ANALYST, BOT_USER_ID, app_mention
+from tests.support.slack_standin import SlackStandIn
 
 REASON = "Denied pushes then a sign-in from a new country."
 
@@ -185,7 +185,7 @@ def test_an_unreachable_model_gives_an_offline_answer_that_says_so(
             "openai_timeout_seconds": 2.0,
         }
     )
-    served.runtime.model_override = OpenAIChatModel.from_settings(settings)
+    served.runtime.model_override = from_settings(settings)
     served.runtime.__dict__.pop("model", None)  # built on first use; forget any earlier one
     event = app_mention(f"<@{BOT_USER_ID}> check p-maria-chen: MFA push fatigue?")
 
@@ -194,7 +194,7 @@ def test_an_unreachable_model_gives_an_offline_answer_that_says_so(
     [reply] = [
         r for r in replies_in(slack_standin, ALERTS_CHANNEL, event["ts"]) if "Offline" in r["text"]
     ]
-    assert "the model could not be reached" in reply["text"]
+    assert "the model gave no usable answer (could not connect" in reply["text"]
     assert "offline rules engine answered" in reply["text"]
     [error] = audit_rows(served.runtime, "error")
     assert error["data"]["fallback"] == "offline"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.slack.escape import (
+from bot.slack.blocks.escape import (
     ZWJ,
     entities,
     inert_json,

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import bot.demo_alerts
-from bot.alerts.intake import Intake
-from bot.alerts.queue_worker import TriageWorker
-from bot.slack.triage_post import SlackTriagePublisher
+from bot.alerts.intake.pipeline import Intake
+from bot.alerts.triage.worker import TriageWorker
+from bot.slack.triage.publisher import SlackTriagePublisher
 from tests.slack.thread_checks import MakeApp, audit_rows, replies_in, top_level_posts
-from tests.slack_helpers import ALERTS_CHANNEL, ANALYST, BOT_USER_ID, ServedSlack, reaction
-from tests.slack_standin import SlackStandIn
+from tests.support.slack import ALERTS_CHANNEL, ANALYST, BOT_USER_ID, ServedSlack, reaction
+from tests.support.slack_standin import SlackStandIn
 
 ALERT: dict[str, Any] = json.loads(
     (Path(bot.demo_alerts.__file__).parent / "01-okta-mfa-push-fatigue.json").read_text()

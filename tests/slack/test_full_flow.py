@@ -14,13 +14,12 @@ import pytest
 from sqlalchemy import text
 
 import bot.demo_alerts
-from bot.alerts.queue_worker import TriageWorker
-from bot.alerts.signature import signed_headers
-from bot.approvals import EXECUTED, PENDING
+from bot.actions.approvals import EXECUTED, PENDING
+from bot.alerts.intake.signature import signed_headers
+from bot.alerts.triage.worker import TriageWorker
 from bot.cli import main
 from bot.config import get_settings
-from bot.slack.triage_post import SlackTriagePublisher
-from tests.approval_helpers import live_session_count, tool_runs
+from bot.slack.triage.publisher import SlackTriagePublisher
 from tests.slack.thread_checks import (
     MakeApp,
     audit_rows,
@@ -29,8 +28,9 @@ from tests.slack.thread_checks import (
     replies_in,
     top_level_posts,
 )
-from tests.slack_helpers import ALERTS_CHANNEL, BOT_USER_ID, app_mention, http_request, reaction
-from tests.slack_standin import SlackStandIn, SlackUser
+from tests.support.approvals import live_session_count, tool_runs
+from tests.support.slack import ALERTS_CHANNEL, BOT_USER_ID, app_mention, http_request, reaction
+from tests.support.slack_standin import SlackStandIn, SlackUser
 
 ALERT_BYTES = (Path(bot.demo_alerts.__file__).parent / "01-okta-mfa-push-fatigue.json").read_bytes()
 OKTA_SECRET = "okta-webhook-secret-for-tests"

@@ -114,6 +114,14 @@ def test_bot_scopes_are_exactly_the_justified_ones(manifest: dict[str, Any]) -> 
         assert line_before.strip().startswith("#"), f"{scope} has no comment saying why"
 
 
+def test_analysts_can_write_to_socbot_in_a_direct_message(manifest: dict[str, Any]) -> None:
+    app_home = manifest["features"]["app_home"]
+    assert app_home["messages_tab_enabled"] is True
+    assert app_home["messages_tab_read_only_enabled"] is False
+    assert "message.im" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert "im:history" in manifest["oauth_config"]["scopes"]["bot"]
+
+
 def test_every_subscribed_event_has_its_scope(manifest: dict[str, Any]) -> None:
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])

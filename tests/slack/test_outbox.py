@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.slack.conversation_store import ConversationStore
-from tests.fakes import ModelTurn, ScriptedModel
+from bot.slack.answers.store import ConversationStore
 from tests.slack.thread_checks import MakeApp, replies_in, tasks_of_kind
-from tests.slack_helpers import ALERTS_CHANNEL, ANALYST, BOT_USER_ID, ServedSlack, app_mention
-from tests.slack_standin import SlackStandIn, SlackUser
+from tests.support.fakes import ModelTurn, ScriptedModel
+from tests.support.slack import ALERTS_CHANNEL, ANALYST, BOT_USER_ID, ServedSlack, app_mention
+from tests.support.slack_standin import SlackStandIn, SlackUser
 
 QUESTION = f"<@{BOT_USER_ID}> who else signed in from 185.220.101.34?"
 ANSWER = "Nobody else signed in from that address this week."

@@ -8,7 +8,13 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from approval_helpers import (
+
+from bot.actions import approvals as ab
+from bot.clock import utcnow
+from bot.runtime import Runtime
+from bot.slack.approvals.cards import forget_thread_roots, refresh_expired_cards
+from tests.slack.approval_scene import APPROVE, REJECT, Scene, action_on_card, serve_scene
+from tests.support.approvals import (
     about,
     audit_rows,
     identity_status,
@@ -18,14 +24,8 @@ from approval_helpers import (
     set_request_columns,
     tool_runs,
 )
-
-from bot import approvals as ab
-from bot.clock import utcnow
-from bot.runtime import Runtime
-from bot.slack.approval_cards import forget_thread_roots, refresh_expired_cards
-from tests.slack.approval_scene import APPROVE, REJECT, Scene, action_on_card, serve_scene
-from tests.slack_helpers import event_callback, reaction
-from tests.slack_standin import SlackStandIn
+from tests.support.slack import event_callback, reaction
+from tests.support.slack_standin import SlackStandIn
 
 SUSPEND = {"identity": "p-maria-chen", "reason": "MFA fatigue then a push approved from DE"}
 

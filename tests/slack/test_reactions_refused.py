@@ -6,19 +6,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from approval_helpers import about, audit_rows, live_session_count, park_revoke_sessions, tool_runs
 
-from bot import approvals as ab
+from bot.actions import approvals as ab
 from bot.runtime import Runtime
-from bot.slack.reactors import BOT, ELSEWHERE
+from bot.slack.approvals.reactors import BOT, ELSEWHERE
 from tests.slack.approval_scene import APPROVE, IAM_GROUP, Scene, serve_scene
-from tests.slack_helpers import (
+from tests.support.approvals import (
+    about,
+    audit_rows,
+    live_session_count,
+    park_revoke_sessions,
+    tool_runs,
+)
+from tests.support.slack import (
     BOT_USER_ID,
     OTHER_TEAM_ID,
     event_callback,
     reaction,
 )
-from tests.slack_standin import SlackStandIn, SlackUser
+from tests.support.slack_standin import SlackStandIn, SlackUser
 
 
 @pytest.fixture

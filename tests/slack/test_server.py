@@ -11,13 +11,13 @@ from slack_bolt import BoltRequest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from bot.audit_event import AuditEvent
+from bot.audit.event import AuditEvent
 from bot.db import make_engine
 from bot.runtime import Runtime
+from bot.slack.event_claims import SlackEvent
 from bot.slack.server import create_http_app, start_service
-from bot.slack.store import SlackEvent
 from tests.slack.probes import PROBE, probe_listeners
-from tests.slack_helpers import (
+from tests.support.slack import (
     ALERTS_CHANNEL,
     BOT_USER_ID,
     OTHER_TEAM_ID,
@@ -28,7 +28,7 @@ from tests.slack_helpers import (
     serving,
     sign_request,
 )
-from tests.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 DEAD_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
 QUIET_SECONDS = 0.5  # how long to watch for an effect that must not happen
@@ -62,6 +62,7 @@ def test_healthz_names_the_database_and_the_policy_in_force(
     assert response.json() == {
         "ok": True,
         "database": "ok",
+        "audit": "append-only",
         "policy_version": served.runtime.policies.current.version,
         "outbox": {"pending_replies": 0, "oldest_pending_seconds": None},
     }

@@ -11,10 +11,10 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select, text
 
-from bot.audit_event import AuditEvent
+from bot.audit.event import AuditEvent
 from tests.slack.probes import EXPLODE_IN_LISTENER, EXPLODE_IN_WORKER, PROBE, probe_listeners
-from tests.slack_helpers import ALERTS_CHANNEL, ANALYST, ServedSlack, app_mention
-from tests.slack_standin import SlackStandIn, SlackUser
+from tests.support.slack import ALERTS_CHANNEL, ANALYST, ServedSlack, app_mention
+from tests.support.slack_standin import SlackStandIn, SlackUser
 
 ERROR_ID = re.compile(r"error id `([0-9a-f]{8})`")
 

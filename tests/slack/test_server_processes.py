@@ -21,10 +21,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from bot.slack.store import SlackEvent
+from bot.slack.event_claims import SlackEvent
 from tests.conftest import REPO_ROOT, USE_POSTGRES
 from tests.slack.probes import PROBE, SLOW
-from tests.slack_helpers import (
+from tests.support.slack import (
     ALERTS_CHANNEL,
     SIGNING_SECRET,
     HttpResult,
@@ -33,7 +33,7 @@ from tests.slack_helpers import (
     http_request,
     sign_request,
 )
-from tests.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.slow
 START_SECONDS = 60

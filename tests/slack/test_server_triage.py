@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import bot.demo_alerts
-from bot.alerts.signature import signed_headers
-from tests.slack_helpers import ALERTS_CHANNEL, HttpResult, ServedSlack, http_request
-from tests.slack_standin import SlackStandIn
+from bot.alerts.intake.signature import signed_headers
+from tests.support.slack import ALERTS_CHANNEL, HttpResult, ServedSlack, http_request
+from tests.support.slack_standin import SlackStandIn
 
 DEMO = Path(bot.demo_alerts.__file__).parent
 MFA_ALERT: dict[str, Any] = json.loads((DEMO / "01-okta-mfa-push-fatigue.json").read_text())

@@ -13,19 +13,19 @@ from datetime import timedelta
 import pytest
 from slack_sdk import WebClient
 
-from bot.alerts.queue_worker import TriageWorker
-from bot.alerts.store import TriageGroupRecord
+from bot.alerts.tables import TriageGroupRecord
+from bot.alerts.triage.worker import TriageWorker
 from bot.backoff import RetryLater
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.db import session_scope
 from bot.slack.client import make_web_client
 from bot.slack.paced_client import SlackBackingOff
-from bot.slack.triage_post import SlackTriagePublisher
+from bot.slack.triage.publisher import SlackTriagePublisher
 from tests.slack.test_triage_post import accepted, alike, served_with_alerts, triage_next
 from tests.slack.thread_checks import MakeApp, blocks_text, top_level_posts
-from tests.slack_helpers import ALERTS_CHANNEL
-from tests.slack_standin import SlackStandIn
+from tests.support.slack import ALERTS_CHANNEL
+from tests.support.slack_standin import SlackStandIn
 
 QUICK = 0.5  # a call that returns within this did not sleep out a backoff
 ROUND = 2.0  # a worker round (several queries) that sleeps out no backoff, on a busy machine

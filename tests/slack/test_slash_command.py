@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from approval_helpers import REASON, audit_rows, park, park_revoke_sessions
 
 import bot.demo_alerts
-from bot.alerts.intake import Intake
+from bot.alerts.intake.pipeline import Intake
 from bot.runtime import Runtime
-from bot.slack.escape import unescape_entities
+from bot.slack.blocks.escape import unescape_entities
 from tests.slack.approval_scene import Scene, action_on_card, serve_scene, until
-from tests.slack_standin import SlackStandIn
+from tests.support.approvals import REASON, audit_rows, park, park_revoke_sessions
+from tests.support.slack_standin import SlackStandIn
 
 DEMO = Path(bot.demo_alerts.__file__).parent
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from bot.clock import utcnow
-from bot.slack.store import SlackEvent, claim_event, forget_old_events
+from bot.slack.event_claims import SlackEvent, claim_event, forget_old_events
 
 RACERS = 8
 

@@ -12,17 +12,15 @@ from typing import Any
 import pytest
 
 import bot.demo_alerts
-from bot.alerts.group_view import load_group
-from bot.alerts.intake import Intake
-from bot.alerts.queue_worker import TriageWorker, WorkDone
-from bot.alerts.store import TriageGroupRecord
-from bot.approvals import PENDING, RECOMMENDED
+from bot.actions.approvals import PENDING, RECOMMENDED
+from bot.alerts.intake.pipeline import Intake
+from bot.alerts.tables import TriageGroupRecord
+from bot.alerts.triage.groups import load_group
+from bot.alerts.triage.worker import TriageWorker, WorkDone
 from bot.db import session_scope
 from bot.errors import ConfigError, ModelError
 from bot.slack.context import SlackContext
-from bot.slack.triage_post import SlackTriagePublisher
-from tests.fakes import ModelTurn, ScriptedModel
-from tests.gate_checks import lab_snapshot
+from bot.slack.triage.publisher import SlackTriagePublisher
 from tests.slack.thread_checks import (
     MakeApp,
     audit_rows,
@@ -32,8 +30,10 @@ from tests.slack.thread_checks import (
     replies_in,
     top_level_posts,
 )
-from tests.slack_helpers import ALERTS_CHANNEL, BOT_USER_ID, ServedSlack, app_mention
-from tests.slack_standin import SlackStandIn
+from tests.support.fakes import ModelTurn, ScriptedModel
+from tests.support.gate_checks import lab_snapshot
+from tests.support.slack import ALERTS_CHANNEL, BOT_USER_ID, ServedSlack, app_mention
+from tests.support.slack_standin import SlackStandIn
 
 DEMO = Path(bot.demo_alerts.__file__).parent
 MFA_ALERT: dict[str, Any] = json.loads((DEMO / "01-okta-mfa-push-fatigue.json").read_text())
@@ -204,7 +204,7 @@ def test_a_fallback_to_the_offline_engine_is_noted(
 
     [post] = top_level_posts(slack_standin, ALERTS_CHANNEL)
     shown = blocks_text(post)
-    assert "The model was unreachable (connection refused by api.example)" in shown
+    assert "The model gave no usable answer (connection refused by api.example)" in shown
     assert "offline rules engine triaged this" in shown and "`offline`" in shown
 
 

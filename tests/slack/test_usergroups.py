@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from bot.slack.usergroups import SlackUsergroupDirectory
-from tests.slack_standin import SlackStandIn
+from bot.slack.approvals.usergroups import SlackUsergroupDirectory
+from tests.support.slack_standin import SlackStandIn
 
 
 class Clock:

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.audit import export_events
+from bot.audit.log import export_events
 from bot.runtime import Runtime
-from tests.fakes import ModelRequest
-from tests.slack_helpers import ServedSlack
-from tests.slack_standin import SlackStandIn
+from tests.support.fakes import ModelRequest
+from tests.support.slack import ServedSlack
+from tests.support.slack_standin import SlackStandIn
 
 MakeApp = Callable[..., ServedSlack]
 DM_CHANNEL = "D0ANALYST1"

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.canonical import sha256_hex
 from bot.clock import as_utc, utcnow
-from bot.errors import CredentialError
+from bot.errors import CredentialRefused
 from tools.providers.lab import LabProvider
 from tools.providers.lab.models import LabCredential
 
@@ -67,7 +67,7 @@ def test_only_a_fingerprint_is_stored(lab: LabProvider, engine: Engine) -> None:
 
 def test_an_id_or_secret_cannot_be_registered_twice(lab: LabProvider) -> None:
     register(lab)
-    with pytest.raises(CredentialError, match="already registered"):
+    with pytest.raises(CredentialRefused, match="already registered"):
         register(lab, secret="different")
-    with pytest.raises(CredentialError, match="empty secret"):
+    with pytest.raises(CredentialRefused, match="empty secret"):
         register(lab, "cred-empty", secret="")

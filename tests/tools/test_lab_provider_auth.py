@@ -10,7 +10,7 @@ import pytest
 from lab_fixtures import IssueCredential, Snapshot
 
 from bot.clock import utcnow
-from bot.errors import CredentialError
+from bot.errors import CredentialRefused
 from tools.base import PresentedCredential
 from tools.providers.lab import LabProvider
 
@@ -99,7 +99,7 @@ def test_bad_credentials_are_refused_and_change_nothing(
     cases = bad_credentials(lab, issue, method)
     before = snapshot()
     for message, cred in cases:
-        with pytest.raises(CredentialError, match=message):
+        with pytest.raises(CredentialRefused, match=message):
             CALLS[method](lab, cred)
     assert snapshot() == before
     assert CALLS[method](lab, issue(NEEDED[method])) is not None

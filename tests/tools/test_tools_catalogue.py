@@ -25,7 +25,7 @@ from tools.providers.lab.models import LabAccessKey
 
 TOOLS_DIR = Path(__file__).resolve().parents[2] / "tools"
 POLICY = TOOLS_DIR.parent / "policy.yaml"
-NOT_TOOLS = {"__init__", "base", "arguments"}
+NOT_TOOLS = {"__init__", "base", "arguments", "errors", "shared"}
 TOOL_FILES = sorted(p.stem for p in TOOLS_DIR.glob("*.py") if p.stem not in NOT_TOOLS)
 READ_ONLY = {
     "get_identity",
@@ -35,7 +35,12 @@ READ_ONLY = {
     "recent_auth_events",
     "assess_blast_radius",
 }
-FORBIDDEN_IMPORTS = ("bot.policy", "bot.approvals", "bot.audit", "bot.executor")
+FORBIDDEN_IMPORTS = (
+    "bot.policy",
+    "bot.actions.approvals",
+    "bot.audit.log",
+    "bot.executor.dispatch",
+)
 
 REASON = "Twelve denied pushes then an approval from a new country: contain now."
 EXAMPLE_ARGS: dict[str, dict[str, Any]] = {

@@ -5,7 +5,7 @@
     def normalize(event: Any) -> Alert         raises AlertRejected, and nothing else
 
 SOURCES is the registry, in detection order: the most specific shapes first.
-The generic, YAML-configured mappings are tried after these (bot.alerts.sources.generic).
+The generic, YAML-configured mappings are tried after these (bot.alerts.sources.generic.source).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.alerts.model import Alert, AlertRejected, Identity, Outcome
+from bot.alerts.model import Alert, Identity, Outcome
 from bot.alerts.sources import aws_principals
 from bot.alerts.sources.fields import dig, required_mapping, required_time, text
 from bot.alerts.sources.parts import (
@@ -22,6 +22,7 @@ from bot.alerts.sources.parts import (
     ip_or_none,
     top_level,
 )
+from bot.errors import AlertRejected
 
 NAME = "aws_cloudtrail"
 ENVELOPE_SUFFIX = "via CloudTrail"  # "AWS API Call via CloudTrail", "AWS Console Sign In via …"
@@ -101,7 +102,7 @@ def _access_key(record: Any, action: str, actor: Identity | None) -> Identity | 
         return None
     owner = text(record, "requestparameters.username", "responseelements.accesskey.username")
     if owner is None and actor is not None:  # no UserName: the caller's own key
-        owner = actor.name
+        owner = actor.name or actor.login
     return identity_or_none(Identity(kind="access_key", provider_id=key_id, name=owner))
 
 

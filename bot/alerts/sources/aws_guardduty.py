@@ -15,15 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.alerts.model import (
-    Alert,
-    AlertRejected,
-    Geo,
-    Identity,
-    IdentityKind,
-    Outcome,
-    Severity,
-)
+from bot.alerts.model import Alert, Geo, Identity, IdentityKind, Outcome, Severity
 from bot.alerts.sources import aws_principals
 from bot.alerts.sources.fields import dig, required_mapping, required_time, text
 from bot.alerts.sources.parts import (
@@ -34,6 +26,7 @@ from bot.alerts.sources.parts import (
     ip_or_none,
     top_level,
 )
+from bot.errors import AlertRejected
 
 NAME = "aws_guardduty"
 ENVELOPE_TYPE = "GuardDuty Finding"

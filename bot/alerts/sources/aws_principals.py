@@ -127,8 +127,16 @@ def _signed_in_person(block: Mapping[str, Any], arn: str | None) -> Identity:
 
 
 def _account(block: Mapping[str, Any], arn: str | None) -> Identity:
-    account = text(block, "accountid", "principalid")
-    return Identity(kind="unknown", provider_id=account, arn=arn, name=account)
+    """A caller from another account: who in it (the principal and its session), not only
+    which account."""
+    account = text(block, "accountid")
+    principal = text(block, "principalid")
+    session = _after_colon(principal)
+    email = session if session and "@" in session else None
+    who = session or principal or text(block, "invokedby")
+    name = f"{who} in account {account}" if who and account and who != account else who or account
+    kind: IdentityKind = "person" if email else "unknown"
+    return Identity(kind=kind, provider_id=principal or account, email=email, arn=arn, name=name)
 
 
 def _other(block: Mapping[str, Any], arn: str | None) -> Identity:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.alerts.model import Alert, AlertRejected, Identity, Outcome
+from bot.alerts.model import Alert, Identity, Outcome
 from bot.alerts.sources import azure_parts, azure_principal, entra_id, parts
 from bot.alerts.sources import fields as read
+from bot.errors import AlertRejected
 
 NAME = "azure_activity"
 VENDOR = "Azure"

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.alerts.model import Alert, AlertRejected, Identity, Outcome, Severity
+from bot.alerts.model import Alert, Identity, Outcome, Severity
 from bot.alerts.sources import fields as read
 from bot.alerts.sources import parts
+from bot.errors import AlertRejected
 
 NAME = "crowdstrike"
 VENDOR = "CrowdStrike"

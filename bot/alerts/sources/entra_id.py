@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.alerts.model import Alert, AlertRejected
+from bot.alerts.model import Alert
 from bot.alerts.sources import (
     azure_parts,
     entra_alert,
@@ -22,6 +22,7 @@ from bot.alerts.sources import (
     parts,
 )
 from bot.alerts.sources import fields as read
+from bot.errors import AlertRejected
 
 NAME = "entra_id"
 VENDOR = "Entra ID"

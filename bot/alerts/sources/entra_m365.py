@@ -13,6 +13,8 @@ from bot.alerts.sources import fields as read
 from bot.alerts.sources.entra_audit import CONSENT_WORDS
 
 WORKLOAD = "azureactivedirectory"
+# AzureActiveDirectory, AzureActiveDirectoryAccountLogon, AzureActiveDirectoryStsLogon
+DIRECTORY_RECORD_TYPES = frozenset({8.0, 9.0, 15.0})
 UPN_TYPE, NAME_TYPE = 5, 1  # the management API's identifier types in Actor[] / Target[]
 MACHINE_USER_TYPES = frozenset({4, 5, 6})  # System, Application, ServicePrincipal
 OBJECT_KINDS: dict[str, IdentityKind] = {
@@ -24,11 +26,23 @@ OBJECT_KINDS: dict[str, IdentityKind] = {
 
 def is_management_record(event: Mapping[str, Any]) -> bool:
     return (
-        (read.first(event, "Workload") or "").lower() == WORKLOAD
+        _directory_workload(event)
         and isinstance(read.get(event, "Operation"), str)
         and (
             read.get(event, "CreationTime") is not None or read.get(event, "RecordType") is not None
         )
+    )
+
+
+def _directory_workload(event: Mapping[str, Any]) -> bool:
+    """Workload says so; exports that drop Workload still carry the directory's record type
+    or its AzureActiveDirectoryEventType."""
+    workload = (read.first(event, "Workload") or "").lower()
+    if workload:
+        return workload == WORKLOAD
+    record_type = read.number(read.get(event, "RecordType"))
+    return record_type in DIRECTORY_RECORD_TYPES or (
+        read.get(event, "AzureActiveDirectoryEventType") is not None
     )
 
 

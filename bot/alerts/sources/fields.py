@@ -3,6 +3,7 @@ keys a log pipeline has re-spelled), typed text and numbers, and event times."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.alerts.model import AlertRejected, MissingEventTime
+from bot.errors import AlertRejected, MissingEventTime
 
 PLACEHOLDERS = frozenset({"", "unknown", "null", "none", "n/a", "-", "not available"})
+MAX_JSON_TEXT = 1_000_000  # nested JSON held as text (SIEM exports) is decoded up to this size
 
 
 @dataclass
@@ -67,6 +69,7 @@ def look(event: Any, path: str) -> Any:
 def _walk(event: Any, path: str, step_into: Callable[[Any, str], Any]) -> Any:
     value = event
     for step in path.split("."):
+        value = nested_json(value)
         if isinstance(value, list) and step.isdigit():
             value = value[int(step)] if int(step) < len(value) else None
         else:
@@ -89,13 +92,30 @@ def get(mapping: Any, key: str) -> Any:
     return None
 
 
+def nested_json(value: Any) -> Any:
+    """A string holding a JSON object or array, decoded: SIEM exports (Log Analytics, Splunk)
+    often carry a record's nested fields as JSON text. Anything else is returned as is."""
+    if not isinstance(value, str) or len(value) > MAX_JSON_TEXT:
+        return value
+    text_ = value.strip()
+    if not (text_.startswith("{") and text_.endswith("}")) and not (
+        text_.startswith("[") and text_.endswith("]")
+    ):
+        return value
+    try:
+        decoded = json.loads(text_)
+    except (json.JSONDecodeError, RecursionError):
+        return value
+    return decoded if isinstance(decoded, dict | list) else value
+
+
 def mapping_at(event: Any, path: str) -> Mapping[str, Any]:
-    value = look(event, path)
+    value = nested_json(look(event, path))
     return value if isinstance(value, Mapping) else {}
 
 
 def list_at(event: Any, path: str) -> list[Any]:
-    value = look(event, path)
+    value = nested_json(look(event, path))
     return value if isinstance(value, list) else []
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.alerts.model import Alert, AlertRejected, Identity, IdentityKind, Outcome, Severity
+from bot.alerts.model import Alert, Identity, IdentityKind, Outcome, Severity
 from bot.alerts.sources.fields import dig, required_mapping, required_time, text
 from bot.alerts.sources.parts import (
     build_alert,
@@ -22,6 +22,7 @@ from bot.alerts.sources.parts import (
     ip_or_none,
     top_level,
 )
+from bot.errors import AlertRejected
 
 NAME = "gcp"
 SERVICE_ACCOUNT_DOMAIN = "gserviceaccount.com"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.alerts.model import Alert, AlertRejected, Geo, Identity, IdentityKind
+from bot.alerts.model import Alert, Geo, Identity, IdentityKind
 from bot.alerts.sources.fields import dig, required_mapping, required_time, text
 from bot.alerts.sources.parts import (
     build_alert,
@@ -23,6 +23,7 @@ from bot.alerts.sources.parts import (
     looks_like_machine,
     top_level,
 )
+from bot.errors import AlertRejected
 
 NAME = "github"
 TOKEN_CATEGORIES = frozenset({"personal_access_token", "oauth_access"})

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.alerts.model import Alert, AlertRejected, Identity, Outcome
+from bot.alerts.model import Alert, Identity, Outcome
 from bot.alerts.sources import fields as read
 from bot.alerts.sources import parts
+from bot.errors import AlertRejected
 
 NAME = "google_workspace"
 VENDOR = "Google Workspace"
@@ -22,16 +23,32 @@ VALUE_KEYS = ("value", "multiValue", "boolValue", "intValue", "multiIntValue")
 PERSON_TARGETS = ("USER_EMAIL", "affected_email_address", "target_user", "user_email")
 APP_APPLICATIONS = frozenset({"token"})
 FAILURE_WORDS = ("failure", "denied", "blocked")
+# Keys of other vendors' records: a minimal activity has none of them.
+OTHER_VENDOR_KEYS = ("eventType", "protoPayload", "action", "eventName", "operationName")
 
 
 def matches(event: Mapping[str, Any]) -> bool:
     activity_id = read.get(event, "id")
     if not isinstance(activity_id, Mapping) or read.get(activity_id, "applicationName") is None:
-        return False
+        return _minimal_activity(event)
     if read.get(event, "kind") == ACTIVITY_KIND:
         return True
     has_event = any(read.get(event, key) is not None for key in ("events", "event", "name"))
     return has_event and isinstance(read.get(event, "actor") or {}, Mapping)
+
+
+def _minimal_activity(event: Mapping[str, Any]) -> bool:
+    """An activity cut down to its actor's email and the event's name (exports that drop the
+    id block): events[].name, or name and type flattened onto the record."""
+    actor = read.get(event, "actor")
+    if not isinstance(actor, Mapping) or read.first(actor, "email", "profileId") is None:
+        return False
+    if any(read.get(event, key) is not None for key in OTHER_VENDOR_KEYS):
+        return False
+    events = read.list_at(event, "events")
+    if events and isinstance(events[0], Mapping):
+        return read.first(events[0], "name") is not None
+    return read.first(event, "name") is not None and read.first(event, "type") is not None
 
 
 def normalize(event: Any) -> Alert:
@@ -50,7 +67,7 @@ def normalize(event: Any) -> Alert:
         vendor_event_id=read.first(event, "id.uniqueQualifier"),
         event_type=event_type,
         title=parts.title_for(VENDOR, event_type, actor, target),
-        occurred_at=read.required_time(event, NAME, "id.time", lookup=read.look),
+        occurred_at=read.required_time(event, NAME, "id.time", "time", lookup=read.look),
         actor=actor,
         target=target,
         source_ip=parts.clean_ip(read.get(event, "ipAddress")),

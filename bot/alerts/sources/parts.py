@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.alerts.model import Alert, AlertRejected, Geo, Identity, IdentityKind, Outcome, Severity
+from bot.alerts.model import Alert, Geo, Identity, IdentityKind, Outcome, Severity
 from bot.alerts.sources.fields import number, scalar_text
+from bot.errors import AlertRejected
 
 MAX_FOLD_DEPTH = 32  # vendor events are shallow; deeper values are kept as they are
 MAX_LABEL = 80  # characters of a label in a describe() title
@@ -117,12 +118,17 @@ def identity(
     provider_id: str | None = None,
     email: str | None = None,
 ) -> Identity | None:
-    """An Identity, the login taken as email when it is one; None when nothing names it."""
+    """An Identity, the login taken as email when it is one, else as the name; a login that
+    is not an email beside a display name is kept as the login, not dropped for the display
+    name. None when nothing names it."""
     if login and looks_like_email(login) and not email:
-        email = login
+        email, login = login, None
     elif login and not name:
-        name = login
-    return identity_or_none(Identity(kind=kind, provider_id=provider_id, email=email, name=name))
+        name, login = login, None
+    elif login and login.lower() in {(v or "").lower() for v in (name, email, provider_id)}:
+        login = None
+    found = Identity(kind=kind, provider_id=provider_id, email=email, login=login, name=name)
+    return identity_or_none(found)
 
 
 def identity_or_none(identity: Identity) -> Identity | None:
@@ -194,7 +200,13 @@ def describe(
 
 def short_label(identity: Identity) -> str:
     """How describe() names someone: a login or email, else the last part of an ARN or id."""
-    label = identity.name or identity.email or _arn_tail(identity.arn) or identity.provider_id
+    label = (
+        identity.name
+        or identity.login
+        or identity.email
+        or _arn_tail(identity.arn)
+        or identity.provider_id
+    )
     return _cut(label or "?", MAX_LABEL)
 
 

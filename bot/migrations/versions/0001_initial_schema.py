@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-from bot.audit_triggers import APPEND_ONLY_TRIGGER_SQL
+from bot.audit.triggers import APPEND_ONLY_TRIGGER_SQL
 from bot.errors import ConfigError
 
 revision: str = "0001"

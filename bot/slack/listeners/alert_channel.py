@@ -14,10 +14,10 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.alerts.intake import Intake
+from bot.alerts.intake.pipeline import Intake
 from bot.slack.alert_message import alert_body
+from bot.slack.blocks.escape import inline_code, mrkdwn
 from bot.slack.context import SlackContext
-from bot.slack.escape import inline_code, mrkdwn
 
 log = logging.getLogger(__name__)
 

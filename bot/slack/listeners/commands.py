@@ -13,10 +13,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.errors import SocbotError
-from bot.slack.containment import record_contained
+from bot.errors import EXPECTED_ERRORS
+from bot.slack.approvals.containment import record_contained
+from bot.slack.blocks.escape import inline_code, mrkdwn
 from bot.slack.context import SlackContext
-from bot.slack.escape import inline_code, mrkdwn
 from bot.slack.slash import help_text, pending_text, policy_text, show_text
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def answer(ctx: SlackContext, verb: str, rest: list[str]) -> str:
             return policy_text(runtime.policies.current)
         if verb == "show":
             return show_text(runtime, runtime.approvals.get(rest[0])) if rest else USAGE_SHOW
-    except SocbotError as exc:
+    except EXPECTED_ERRORS as exc:
         return f":warning: {mrkdwn(exc, 500)}"
     text = help_text(ctx.settings.approve_emoji, ctx.settings.reject_emoji)
     if verb != "help":
@@ -84,7 +84,7 @@ def _record(
 ) -> None:
     try:
         done = record_contained(ctx.runtime, user, ref, note, channel=channel)
-    except SocbotError as exc:
+    except EXPECTED_ERRORS as exc:
         respond(text=f":warning: {mrkdwn(exc, 500)}", response_type="ephemeral")
         return
     alerts = ", ".join(inline_code(a, 40) for a in done.alert_ids[:10])

@@ -1,5 +1,5 @@
 """Mentions of socbot and direct messages to it: each becomes a question answered in its
-thread by a worker (bot.slack.conversation), so Slack gets its ack at once.
+thread by a worker (bot.slack.answers.conversation), so Slack gets its ack at once.
 
 Other messages outside the alert-intake channel are acknowledged and left alone.
 Ignored: anything a bot wrote (socbot included), message subtypes (edits, deletions, joins,
@@ -14,8 +14,8 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.slack.answers.conversation import answer_in_thread
 from bot.slack.context import SlackContext
-from bot.slack.conversation import answer_in_thread
 
 Event = dict[str, Any]
 

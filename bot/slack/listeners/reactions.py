@@ -10,9 +10,9 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.slack.approval_reactions import on_reaction
+from bot.slack.approvals.reactions import on_reaction
+from bot.slack.approvals.usergroups import ensure_usergroup_directory
 from bot.slack.context import SlackContext
-from bot.slack.usergroups import ensure_usergroup_directory
 
 
 def register(app: App, ctx: SlackContext) -> None:

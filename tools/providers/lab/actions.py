@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.canonical import sha256_hex
-from bot.errors import ProviderError
+from tools.errors import ProviderError
 from tools.providers.lab.lookup import find_grant, find_group, find_identity, find_key
 from tools.providers.lab.models import (
     ACTIVE,
@@ -21,6 +20,7 @@ from tools.providers.lab.models import (
     make_access_key_id,
 )
 from tools.providers.lab.views import iso, session_state, sessions_of
+from tools.shared import sha256_hex
 
 SECRET_DELIVERY = "the new secret went to the owner's secret store; it is never shown here"
 

@@ -13,11 +13,10 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.canonical import sha256_hex
-from bot.clock import as_utc, utcnow
-from bot.errors import CredentialError
 from tools.base import PresentedCredential
+from tools.errors import CredentialRefused
 from tools.providers.lab.models import LabCredential
+from tools.shared import as_utc, sha256_hex, utcnow
 
 
 def register(
@@ -29,9 +28,9 @@ def register(
     expires_at: datetime,
 ) -> None:
     if not secret:
-        raise CredentialError(f"credential {credential_id} has an empty secret: issue a new one")
+        raise CredentialRefused(f"credential {credential_id} has an empty secret: issue a new one")
     if session.get(LabCredential, credential_id) is not None:
-        raise CredentialError(f"credential {credential_id} is already registered with the lab")
+        raise CredentialRefused(f"credential {credential_id} is already registered with the lab")
     session.add(
         LabCredential(
             credential_id=credential_id,
@@ -67,20 +66,20 @@ def is_live(record: LabCredential | None, now: datetime) -> bool:
 def authorise(
     session: Session, cred: PresentedCredential, needed: frozenset[str], operation: str
 ) -> LabCredential:
-    """The presented credential's lab record, or CredentialError saying what is wrong."""
+    """The presented credential's lab record, or CredentialRefused saying what is wrong."""
     record = find_by_secret(session, cred.secret)
     name = f"credential {cred.credential_id}"
     if record is None or record.credential_id != cred.credential_id:
-        raise CredentialError(f"{name} is not known to the lab: the broker must issue one")
+        raise CredentialRefused(f"{name} is not known to the lab: the broker must issue one")
     if record.revoked_at is not None:
         when = as_utc(record.revoked_at).isoformat(timespec="seconds")
-        raise CredentialError(f"{name} was revoked at {when}: its task has ended")
+        raise CredentialRefused(f"{name} was revoked at {when}: its task has ended")
     if as_utc(record.expires_at) <= utcnow():
         when = as_utc(record.expires_at).isoformat(timespec="seconds")
-        raise CredentialError(f"{name} expired at {when}: issue a fresh one for this call")
+        raise CredentialRefused(f"{name} expired at {when}: issue a fresh one for this call")
     missing = needed - set(record.scopes)
     if missing:
-        raise CredentialError(
+        raise CredentialRefused(
             f"{name} lacks scope {', '.join(sorted(missing))} needed for {operation}: "
             "the policy rule for this tool must grant it"
         )

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 from sqlalchemy import func, or_
 from sqlmodel import Session, SQLModel, select
 
-from bot.errors import NotFound, ProviderError
 from tools.base import TargetInfo
+from tools.errors import NotFound, ProviderError
 from tools.providers.lab.models import (
     LabAccessKey,
     LabGroup,

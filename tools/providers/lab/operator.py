@@ -10,8 +10,6 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.clock import utcnow
-from bot.db import session_scope
 from tools.providers.lab.blast import blast_radius_view
 from tools.providers.lab.lookup import find_identity
 from tools.providers.lab.models import (
@@ -31,6 +29,7 @@ from tools.providers.lab.views import (
     keys_view,
     sessions_view,
 )
+from tools.shared import session_scope, utcnow
 
 OPERATOR_EVENT_HOURS = 24
 OPERATOR_EVENT_LIMIT = 20

@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.clock import utcnow
-from bot.db import session_scope
 from tools.base import PresentedCredential, TargetInfo
 from tools.providers.lab import actions, auth
 from tools.providers.lab.blast import blast_radius_view
@@ -27,6 +25,7 @@ from tools.providers.lab.views import (
     keys_view,
     sessions_view,
 )
+from tools.shared import session_scope, utcnow
 
 __all__ = ["SCOPES", "LabProvider", "describe_identity_for_operator", "lab_overview"]
 

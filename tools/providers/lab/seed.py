@@ -14,12 +14,11 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
-from bot.clock import utcnow
-from bot.db import session_scope
 from tools.providers.lab.models import PERSON, SEEDED_TABLES
 from tools.providers.lab.seed_builder import LabBuilder, LabRows
 from tools.providers.lab.seed_org import add_organisation
 from tools.providers.lab.seed_scenario import add_scenarios
+from tools.shared import session_scope, utcnow
 
 
 @dataclass(frozen=True)

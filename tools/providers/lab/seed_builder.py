@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
-from bot.canonical import sha256_hex
 from tools.providers.lab.models import (
     ACTIVE,
     LabAccessKey,
@@ -24,6 +23,7 @@ from tools.providers.lab.models import (
     make_access_key_id,
 )
 from tools.providers.lab.seed_data import is_risky, sha_label
+from tools.shared import sha256_hex
 
 SECRET_ALPHABET = string.ascii_letters + string.digits + "/+"
 SESSION_HOURS = 24

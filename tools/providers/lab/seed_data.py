@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from bot.canonical import sha256_hex
+from tools.shared import sha256_hex
 
 DOMAIN = "lab.example"
 AWS_ACCOUNT = "111122223333"

@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.clock import as_utc
-from bot.errors import ProviderError
+from tools.errors import ProviderError
 from tools.providers.lab.lookup import groups_of
 from tools.providers.lab.models import (
     ACTIVE,
@@ -20,6 +19,7 @@ from tools.providers.lab.models import (
     LabOAuthGrant,
     LabSession,
 )
+from tools.shared import as_utc
 
 MAX_SESSIONS_SHOWN = 20
 MAX_EVENT_HOURS = 24 * 90

@@ -1,0 +1,1 @@
+"""Parked actions: requests, their store, and the approver rules that release them."""

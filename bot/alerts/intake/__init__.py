@@ -1,0 +1,1 @@
+"""Taking alerts in: webhook and signature, payload, normalize, dedupe, storms, durable store."""

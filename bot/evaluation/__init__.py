@@ -1,0 +1,1 @@
+"""Measure triage against labelled events: `socbot eval`."""

@@ -1,0 +1,1 @@
+"""Pure Block Kit builders and escaping: approval cards, triage posts, their parts."""
