@@ -236,6 +236,10 @@ def test_threads_appending_at_once_publish_each_checkpoint_once(
     log = sealed_log(engine, key, checkpointer)
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda _: write(log, 10), range(4)))
+    # An append that finds a checkpoint being written skips it (one at a time per process),
+    # so how many the threads wrote depends on timing; none may be published twice.
+    checkpointer.checkpoint()
     seqs = [c.seq for c in published(tmp_path)]
-    assert len(seqs) == len(set(seqs)) >= 4
+    assert len(seqs) == len(set(seqs)) >= 2
+    assert seqs[-1] == 40
     assert held(engine, key, tmp_path).ok

@@ -83,6 +83,7 @@ def test_keygen_will_not_overwrite_and_verify_needs_the_key(socbot: Run) -> None
     assert socbot("audit", "keygen", "audit.pem")[0] == 0
     code, out = socbot("audit", "keygen", "audit.pem")
     assert code == 2 and "already exists" in out
+    assert socbot("db", "upgrade")[0] == 0  # verify is read-only: it never creates a database
     code, out = socbot("audit", "verify", "--checkpoints")
     assert code == 2 and "SOCBOT_AUDIT_KEY_FILE" in out
 
@@ -92,6 +93,7 @@ def test_verify_warns_when_there_is_no_checkpoint_to_hold_to(
 ) -> None:
     assert socbot("audit", "keygen", "audit.pem")[0] == 0
     monkeypatch.setenv("SOCBOT_AUDIT_KEY_FILE", str(tmp_path / "audit.pem"))
+    assert socbot("db", "upgrade")[0] == 0  # verify is read-only: it never creates a database
     code, out = socbot("audit", "verify", "--checkpoints")
     assert code == 0 and "checkpoints: 0 from the database" in out
     assert "warning: no signed checkpoints" in out
