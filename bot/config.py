@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.config_values import split_ids, unset_when_blank
 
 
 class Settings(BaseSettings):
@@ -189,6 +190,13 @@ class Settings(BaseSettings):
         default=20, ge=1, validation_alias="SOCBOT_STORM_THRESHOLD"
     )
     triage_max_attempts: int = Field(default=5, ge=1, validation_alias="SOCBOT_TRIAGE_ATTEMPTS")
+    db_deadline_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        validation_alias="SOCBOT_DB_DEADLINE_SECONDS",
+        description="How long a webhook request or /healthz waits on the database before 503.",
+    )
 
     digest_timezone: str = Field(default="UTC", validation_alias="SOCBOT_DIGEST_TIMEZONE")
     digest_day_of_week: str = Field(default="mon", validation_alias="SOCBOT_DIGEST_DAY")
@@ -262,10 +270,7 @@ class Settings(BaseSettings):
     @field_validator("model_temperature", "model_top_p", mode="before")
     @classmethod
     def _unset_sampling(cls, value: object) -> object:
-        # SOCBOT_MODEL_TEMPERATURE= (empty) or "none" leaves the setting out of requests.
-        if isinstance(value, str) and value.strip().lower() in ("", "none", "unset"):
-            return None
-        return value
+        return unset_when_blank(value)
 
     @field_validator("slack_alert_intake_posters", mode="before")
     @classmethod
@@ -281,16 +286,6 @@ class Settings(BaseSettings):
     @property
     def uses_azure(self) -> bool:
         return bool(self.azure_openai_endpoint)
-
-
-def split_ids(value: object) -> object:
-    """A comma-separated string (or a JSON list) of ids as a list; anything else unchanged."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if text.startswith("["):
-        return json.loads(text)
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @lru_cache(maxsize=1)

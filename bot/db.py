@@ -15,6 +15,7 @@ from tools.shared import session_scope
 __all__ = ["dispose_engine", "get_engine", "is_postgres", "make_engine", "session_scope"]
 
 from bot.boundary.database import guard_writes
+from bot.db_deadline import DEFAULT_SQLITE_BUSY_MS, begin_postgres, begin_sqlite
 from bot.db_url import checked_url
 
 _engines: dict[str, Engine] = {}
@@ -40,7 +41,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; busy_timeout makes writers queue, not fail.
     cursor = dbapi_connection.cursor()
     _enable_wal(cursor)
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={DEFAULT_SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
     # pysqlite opens transactions lazily and lets BEGIN IMMEDIATE be ours to issue.
@@ -60,20 +61,18 @@ def _enable_wal(cursor: Any, attempts: int = 20) -> None:
             time.sleep(0.01 * attempt)
 
 
-def _begin_sqlite(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     checked_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
-        # Every SQLite transaction takes the write lock up front: no upgrade deadlocks.
-        event.listen(engine, "begin", _begin_sqlite)
+        # Writers take the write lock up front (no upgrade deadlocks); readers do not.
+        event.listen(engine, "begin", begin_sqlite)
         return guard_writes(engine)
-    return guard_writes(create_engine(url, pool_pre_ping=True))
+    engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "begin", begin_postgres)
+    return guard_writes(engine)
 
 
 def get_engine(url: str) -> Engine:

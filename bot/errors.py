@@ -21,6 +21,12 @@ SocbotError
     ├── AlertRejected        an event that cannot become an Alert (reason safe to show)
     │   └── MissingEventTime the event has no readable time
     └── IntakeUnavailable    the database could not store the alert; the sender should retry
+        └── IntakeBusy       the database did not answer within the deadline
+
+RetryLater                   not a failure to show: a call to make again at retry_at (a Slack
+│                            method backing off, a triage round put off); not in EXPECTED_ERRORS
+└── SlackBackingOff          Slack is failing this method: the call was not made or failed
+                             (raised by slack/paced_client.py as a SlackApiError too)
 
 ProviderError (tools.errors, re-exported: providers raise them and know nothing of bot/)
 ├── NotFound                 the identity, key, grant or group does not exist
@@ -35,6 +41,9 @@ EXPECTED_ERRORS is what a caller catches to turn any of these into a message.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
 
 from tools.errors import CredentialRefused, NotFound, ProviderError
 
@@ -51,6 +60,7 @@ __all__ = [
     "CredentialError",
     "CredentialRefused",
     "EncodingUnavailable",
+    "IntakeBusy",
     "IntakeUnavailable",
     "LimitExceeded",
     "MappingFileError",
@@ -60,8 +70,10 @@ __all__ = [
     "NotFound",
     "PolicyError",
     "ProviderError",
+    "RetryLater",
     "RulesError",
     "SelectionError",
+    "SlackBackingOff",
     "SocbotError",
     "ToolArgumentError",
 ]
@@ -182,6 +194,31 @@ class MissingEventTime(AlertRejected):
 
 class IntakeUnavailable(AlertError):
     """The database could not store the alert: nothing was kept; the sender should retry."""
+
+
+class IntakeBusy(IntakeUnavailable):
+    """The database did not answer within the deadline (a lock held, a slow statement)."""
+
+
+class RetryLater(Exception):
+    """A call was not made, or failed in a way worth retrying: try again at retry_at (UTC)."""
+
+    def __init__(self, message: str, retry_at: datetime) -> None:
+        Exception.__init__(self, message)  # not super(): SlackBackingOff joins SlackApiError
+        self.retry_at = retry_at
+
+
+class SlackBackingOff(RetryLater):
+    """Slack is failing this method; the call was not made or failed; retry at retry_at.
+
+    This module imports no Slack library, so bot.slack.paced_client raises it joined with
+    slack_sdk's SlackApiError: code that handles Slack's refusals handles it too, and code that
+    can schedule a retry catches it as a RetryLater. `response` is Slack's answer, or a
+    stand-in whose error is "socbot_backing_off" when the call was not sent."""
+
+    def __init__(self, message: str, response: Any, retry_at: datetime) -> None:
+        RetryLater.__init__(self, f"{message}\nThe server responded with: {response}", retry_at)
+        self.response = response
 
 
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (SocbotError, ProviderError)

@@ -33,6 +33,7 @@ from bot.schema import create_schema
 from bot.tasks.backend_choice import build_credential_backend
 from bot.tasks.backends import CredentialBackend
 from bot.tasks.credentials import CredentialBroker
+from bot.tasks.recovery import end_abandoned_tasks
 from bot.tasks.runner import TaskLimits, TaskRunner
 from bot.tasks.sweep import SweepReport
 from tools import REGISTRY
@@ -131,6 +132,7 @@ class Runtime:
         backend = self.credential_backend
         broker = CredentialBroker(self.engine, backend, self.audit, self.redactor)
         # Whatever a crashed process left live is revoked before this one issues anything.
+        end_abandoned_tasks(self.engine, self.audit, broker)
         report = self.startup_sweep = broker.sweep()
         if report.revoked:
             log.warning("start-up sweep revoked %d leftover credentials", len(report.revoked))

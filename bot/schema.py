@@ -44,6 +44,8 @@ TABLE_MODULES = (
     "bot.alerts.tables",
     "bot.slack.event_claims",
     "bot.slack.answers.store",
+    "bot.slack.answers.outbox_store",
+    "bot.tasks.heartbeat",
     "bot.digest.store",
     "bot.openbao.leases",
     "bot.audit.checkpoints",

@@ -181,7 +181,7 @@ def test_upgrade_builds_every_declared_table_and_nothing_differs(
     import_table_modules()
     assert table_names(fresh) == set(SQLModel.metadata.tables) | {"alembic_version"}
     with fresh.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0008"
+        assert current_revision(conn) == head_revision() == "0010"
         assert schema_differences(conn) == []
 
 

@@ -1,5 +1,7 @@
-"""The Slack Web API client socbot uses: one WebClient, retrying rate limits and dropped
-connections a bounded number of times, so a busy workspace slows socbot down, not breaks it."""
+"""The Slack Web API client socbot uses: one WebClient per process. Within a call it retries
+a dropped connection, and a rate limit whose Retry-After is short, a bounded number of times;
+a longer wait is not slept through on a worker thread: the method backs off and the caller
+schedules the retry (bot.slack.paced_client)."""
 
 from __future__ import annotations
 
@@ -20,10 +22,11 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.observability.metrics import observe_slack_error
 from bot.slack.blockkit import fit_message
+from bot.slack.paced_client import PacedWebClient
 from bot.slack.redacting import redact_calls
 
 RATE_LIMIT_RETRIES = 3  # each waits the Retry-After Slack sends
-LONGEST_RATE_LIMIT_WAIT = 30  # seconds; a longer Retry-After fails the call instead
+LONGEST_RATE_LIMIT_WAIT = 1  # seconds; a longer Retry-After fails the call (and backs off)
 CONNECTION_RETRIES = 2
 MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral"})
 TIMEOUT_SECONDS = 30
@@ -74,9 +77,10 @@ def retry_handlers() -> list[RetryHandler]:
     ]
 
 
-class FittingWebClient(WebClient):
+class FittingWebClient(PacedWebClient):
     """A WebClient that fits every message's blocks to Slack's limits before sending, so one
-    oversized part can never make Slack refuse the whole message."""
+    oversized part can never make Slack refuse the whole message, and backs off each method
+    Slack is failing (PacedWebClient)."""
 
     def api_call(self, api_method: str, **kwargs: Any) -> Any:
         body = kwargs.get("json")

@@ -25,28 +25,30 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.alerts.intake.webhook import alert_routes
-from bot.audit.health import append_only_problems
 from bot.config import Settings
+from bot.db_health import DeadlineWatch
 from bot.errors import ConfigError
 from bot.observability.scrape import metrics_route
 from bot.runtime import Runtime
 from bot.slack.admission import EventGate
+from bot.slack.answers.outbox import OutboxDrainer
 from bot.slack.app import Registrar, build_app, connect
 from bot.slack.approvals.usergroups import ensure_usergroup_directory
 from bot.slack.client import make_web_client
 from bot.slack.context import SlackContext
 from bot.slack.event_claims import forget_old_events
 from bot.slack.events_guard import EventsGuard
+from bot.slack.health import health_endpoint
 from bot.slack.policy_notice import watch_policy
 from bot.slack.triage.workers import TriageWorkers, start_triage_workers
 from bot.slack.workers import ThreadWorkerPool
+from bot.tasks.heartbeat import HeartbeatThread
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class SlackService:
     workers: ThreadWorkerPool
     http: Starlette
     triage: TriageWorkers | None = field(default=None)
+    outbox: OutboxDrainer | None = field(default=None)
+    heartbeat: HeartbeatThread | None = field(default=None)
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop taking work and wait (up to timeout) for what runs to finish."""
@@ -78,6 +82,10 @@ class SlackService:
         self.gate.close(timeout)  # admitted events hand their work to the workers
         self.bolt.listener_runner.listener_executor.shutdown(wait=False)
         self.workers.shutdown(timeout)
+        if self.outbox is not None:
+            self.outbox.stop(timeout)  # replies still pending are posted by the next start
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
 
 
 def start_service(
@@ -107,7 +115,9 @@ def start_service(
         raise
     wake = triage_workers.wake if triage_workers is not None else None
     http = create_http_app(runtime, None if socket_mode else bolt, on_alert_accepted=wake)
-    return SlackService(runtime, ctx, bolt, gate, workers, http, triage_workers)
+    outbox = OutboxDrainer(ctx).start()
+    heartbeat = HeartbeatThread(runtime.engine).start()
+    return SlackService(runtime, ctx, bolt, gate, workers, http, triage_workers, outbox, heartbeat)
 
 
 def warm_up(runtime: Runtime) -> None:
@@ -120,13 +130,14 @@ def warm_up(runtime: Runtime) -> None:
 def create_http_app(
     runtime: Runtime, bolt: App | None, *, on_alert_accepted: Callback | None = None
 ) -> Starlette:
+    watch = DeadlineWatch()
     routes: list[BaseRoute] = [
-        Route("/healthz", _health_endpoint(runtime), methods=["GET"]),
+        Route("/healthz", health_endpoint(runtime, watch), methods=["GET"]),
         metrics_route(runtime.engine),
     ]
     if bolt is not None:
         routes.append(slack_route(bolt, _signing_secret(runtime.settings)))
-    routes.extend(alert_routes(runtime, on_accepted=on_alert_accepted))
+    routes.extend(alert_routes(runtime, on_accepted=on_alert_accepted, watch=watch))
     return Starlette(routes=routes)
 
 
@@ -154,56 +165,6 @@ def _slack_endpoint(bolt: App, guard: EventsGuard) -> Endpoint:
         return to_starlette_response(response)
 
     return slack_events
-
-
-def _health_endpoint(runtime: Runtime) -> Endpoint:
-    async def healthz(_request: Request) -> Response:
-        report = await anyio.to_thread.run_sync(health_report, runtime)
-        return JSONResponse(report, status_code=200 if report["ok"] else 503)
-
-    return healthz
-
-
-def health_report(runtime: Runtime) -> dict[str, object]:
-    """Whether the database answers, keeps the audit log append-only, and which policy is in
-    force."""
-    report: dict[str, object] = {"ok": True, "database": "ok", "policy_version": None}
-    try:
-        with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        log.warning("health check: database unreachable: %s", exc)
-        report.update(ok=False, database=f"unreachable: {type(exc).__name__}")
-    try:
-        problems = append_only_problems(runtime.engine)
-    except Exception as exc:
-        problems = [f"could not check: {type(exc).__name__}"]
-    report["audit"] = "; ".join(problems) or "append-only"
-    if problems:
-        log.error("health check: audit log is not append-only: %s", report["audit"])
-        report["ok"] = False
-    openbao_problem = _openbao_problem(runtime)
-    if openbao_problem is not None:
-        report.update(ok=False, openbao=openbao_problem)
-    try:
-        report["policy_version"] = runtime.policies.current.version
-    except Exception as exc:
-        log.warning("health check: no policy in force: %s", exc)
-        report.update(ok=False, policy=f"not loaded: {exc}")
-    return report
-
-
-def _openbao_problem(runtime: Runtime) -> str | None:
-    """What is wrong with OpenBao when credentials are held there; None otherwise."""
-    if runtime.settings.credential_backend != "openbao":
-        return None
-    from bot.openbao.leases import OpenBaoLeaseLedger
-
-    try:
-        backend = runtime.credential_backend
-    except Exception as exc:
-        return f"not connected: {type(exc).__name__}"
-    return backend.health() if isinstance(backend, OpenBaoLeaseLedger) else None
 
 
 def serve(

@@ -25,8 +25,9 @@ from bot.errors import CredentialError
 from bot.redaction import Redactor
 from bot.tasks.backends import CredentialBackend
 from bot.tasks.orphans import abandon_orphaned_tasks
+from bot.tasks.owners import task_owner_dead_here
 from bot.tasks.records import CredentialRecord, TaskRecord
-from bot.tasks.sweep import Revocation, SweepReport, owner_is_dead, revocation_due
+from bot.tasks.sweep import Revocation, SweepReport, revocation_due
 from tools.base import PresentedCredential
 
 MAX_TTL_SECONDS = 900
@@ -228,7 +229,7 @@ class CredentialBroker:
             if (reason_and_time := revocation_due(record, tasks.get(record.task_id), now))
         ]
         revoked, failures = self._revoke_each(due)
-        abandon_orphaned_tasks(self._engine, self._audit, now, owner_is_dead)
+        abandon_orphaned_tasks(self._engine, self._audit, now, task_owner_dead_here)
         return SweepReport(examined=len(live), revoked=revoked, failed=failures)
 
     def credentials(

@@ -26,6 +26,7 @@ from bot.errors import CredentialError, LimitExceeded
 from bot.observability.logs import log_context
 from bot.tasks.credentials import CredentialBroker
 from bot.tasks.records import TaskRecord
+from bot.tasks.running import mark_running, mark_stopped
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,12 @@ class TaskRunner:
         origin: frozenset[str] = frozenset(),
     ) -> Iterator[TaskHandle]:
         handle = TaskHandle(new_task_id(), kind, actor, limits, origin=origin)
-        self._start(handle, subject or {})
+        mark_running(handle.id)
+        try:
+            self._start(handle, subject or {})
+        except BaseException:
+            mark_stopped(handle.id)
+            raise
         try:
             with log_context(task_id=handle.id):
                 yield handle
@@ -125,7 +131,10 @@ class TaskRunner:
             )
             raise
         finally:
-            self._end(handle)
+            try:
+                self._end(handle)
+            finally:
+                mark_stopped(handle.id)
 
     def _start(self, handle: TaskHandle, subject: dict[str, Any]) -> None:
         now = utcnow()

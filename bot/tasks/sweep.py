@@ -6,12 +6,11 @@ process that holds it.
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import as_utc
+from bot.tasks.owners import task_owner_dead_here
 from bot.tasks.records import CredentialRecord, TaskRecord
 
 
@@ -42,21 +41,6 @@ def revocation_due(
         return "task ended", as_utc(task.ended_at)
     if as_utc(task.deadline_at) <= now:
         return "task deadline passed", as_utc(task.deadline_at)
-    if owner_is_dead(task):
+    if task_owner_dead_here(task):
         return "task's process is gone", now
     return None
-
-
-def owner_is_dead(task: TaskRecord) -> bool:
-    if task.owner_host != socket.gethostname():
-        return False
-    pid = task.owner_pid
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

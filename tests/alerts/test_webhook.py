@@ -147,7 +147,7 @@ def test_a_database_that_cannot_store_is_a_503_to_retry(
     webhook = routes[0].endpoint.__self__  # type: ignore[attr-defined]
     assert isinstance(webhook, AlertWebhook)
 
-    def unavailable(_items: Any) -> Any:
+    def unavailable(_items: Any, **_options: Any) -> Any:
         raise IntakeUnavailable("the alert could not be stored: database is locked")
 
     monkeypatch.setattr(webhook.batcher, "_store", unavailable)

@@ -64,6 +64,7 @@ def test_healthz_names_the_database_and_the_policy_in_force(
         "database": "ok",
         "audit": "append-only",
         "policy_version": served.runtime.policies.current.version,
+        "outbox": {"pending_replies": 0, "oldest_pending_seconds": None},
     }
 
 

@@ -23,6 +23,8 @@ Or use the `slack_standin` pytest fixture (tests/support/slack.py). What it know
 - `rate_limit_next(method, times, retry_after)` answers 429 + Retry-After; `error_next(method,
   error, times)` answers {"ok": false, "error": error}; `drop_next(method, times)` closes the
   connection without an answer.
+- `outage(method, seconds)` and `rate_limit_for(method, seconds)` fail every call of method
+  for a while (tests/support/slack_standin_faults.py).
 - `calls(method)`, `wait_for(method, count, timeout)`, `messages(channel)`; each RecordedCall
   has method, params (form, query or JSON, decoded), at (time.time()), status, ok, response.
 """
@@ -41,6 +43,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.support.loopback import LoopbackStandIn
+from tests.support.slack_standin_faults import FaultWindows
 from tests.support.slack_standin_methods import METHODS, SlackMethods, SlackUser, Upload
 
 __all__ = ["RecordedCall", "SlackStandIn", "SlackUser", "Upload", "decode_params"]
@@ -81,7 +84,7 @@ class _Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class SlackStandIn(SlackMethods, LoopbackStandIn):
+class SlackStandIn(SlackMethods, FaultWindows, LoopbackStandIn):
     """The Slack Web API on 127.0.0.1. Thread-safe; start/stop or use as a context manager."""
 
     def __init__(
@@ -95,6 +98,7 @@ class SlackStandIn(SlackMethods, LoopbackStandIn):
         users: Iterable[SlackUser] = (),
         usergroups: dict[str, list[str]] | None = None,
     ) -> None:
+        FaultWindows.__init__(self)
         LoopbackStandIn.__init__(self)
         self.token = token
         self.team_id = team_id
@@ -253,6 +257,9 @@ class SlackStandIn(SlackMethods, LoopbackStandIn):
         failure = self._take_failure(method)
         if failure is not None:
             return failure
+        windowed = self.window_answer(method)
+        if windowed is not None:
+            return _Answer(*windowed)
         if token is None:
             return _Answer(200, {"ok": False, "error": "not_authed"})
         if token != self.token:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from bot.alerts.intake.normalize import detect_source, known_sources, normalize_event
 from bot.alerts.intake.payload import Body, PayloadTooLarge, parse_event, raw_body
 from bot.alerts.intake.store import IntakeOutcome, IntakeStore, Prepared, Problem, Rejection
-from bot.errors import AlertRejected, IntakeUnavailable
+from bot.db_deadline import with_deadline
+from bot.errors import AlertRejected, IntakeBusy, IntakeUnavailable
 from bot.redaction import Redactor
 from bot.runtime import Runtime
 
@@ -31,6 +32,7 @@ VIAS = ("webhook", "cli", "slack")
 __all__ = [
     "VIAS",
     "Intake",
+    "IntakeBusy",
     "IntakeItem",
     "IntakeOutcome",
     "IntakeUnavailable",
@@ -51,12 +53,16 @@ class IntakeItem:
 
 
 class Intake:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, deadline_seconds: float | None = None) -> None:
+        """deadline_seconds: how long a store may wait on the database (None: no deadline)."""
         self._settings = runtime.settings
         self._redactor = runtime.redactor
         self.engine = runtime.engine
+        store_engine = runtime.engine
+        if deadline_seconds is not None:
+            store_engine = with_deadline(store_engine, deadline_seconds)
         self._store = IntakeStore(
-            runtime.engine,
+            store_engine,
             runtime.audit,
             window_seconds=runtime.settings.dedupe_window_seconds,
             storm_threshold=runtime.settings.storm_threshold_per_minute,
@@ -82,9 +88,12 @@ class Intake:
         """accept() for each item, with one commit for them all."""
         return self.store([self.prepare(item) for item in items])
 
-    def store(self, prepared: Sequence[Prepared | Rejection]) -> list[IntakeOutcome]:
-        """Store prepared items in one transaction; IntakeUnavailable if it cannot commit."""
-        return self._store.store(prepared)
+    def store(
+        self, prepared: Sequence[Prepared | Rejection], *, deadline: float | None = None
+    ) -> list[IntakeOutcome]:
+        """Store prepared items in one transaction; IntakeUnavailable if it cannot commit
+        (IntakeBusy if not within deadline seconds, when one is given)."""
+        return self._store.store(prepared, deadline=deadline)
 
     def reject(
         self,

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import DateTime, delete
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel, col
 
 from bot.canonical import hash_value
 from bot.clock import utcnow
 from bot.db import session_scope
+from bot.db_deadline import is_deadline_error
+from bot.errors import IntakeBusy
 
 PRUNE_EVERY = 200  # takes between deletions of receipts past their keeping time
 
@@ -57,6 +59,11 @@ class ReceiptBook:
                     session.add(WebhookReceipt(key=key, source=source[:120], received_at=now))
         except IntegrityError:
             return False
+        except SQLAlchemyError as exc:
+            if is_deadline_error(exc):
+                why = "the database did not answer in time to record the delivery"
+                raise IntakeBusy(why) from exc
+            raise
         return True
 
     def release(self, keys: Iterable[str]) -> None:

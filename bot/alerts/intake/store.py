@@ -32,7 +32,8 @@ from bot.alerts.tables import ACCEPTED, DUPLICATE, AlertRecord, RejectedAlert
 from bot.audit.log import AuditLog
 from bot.clock import utcnow
 from bot.db import session_scope
-from bot.errors import AuditWriteError, IntakeUnavailable
+from bot.db_deadline import is_deadline_error, with_deadline
+from bot.errors import AuditWriteError, IntakeBusy, IntakeUnavailable
 
 Status = Literal["accepted", "duplicate", "rejected"]
 # Why a rejection happened, for an HTTP status: 401, 404, 413, 422, 409.
@@ -84,10 +85,14 @@ class IntakeStore:
         self._window = window_seconds
         self._threshold = storm_threshold
 
-    def store(self, items: Sequence[Prepared | Rejection]) -> list[IntakeOutcome]:
-        """Store every item in one transaction; IntakeUnavailable when it cannot commit."""
+    def store(
+        self, items: Sequence[Prepared | Rejection], *, deadline: float | None = None
+    ) -> list[IntakeOutcome]:
+        """Store every item in one transaction; IntakeUnavailable when it cannot commit, or
+        IntakeBusy when the database did not answer within deadline seconds."""
+        engine = self._engine if deadline is None else with_deadline(self._engine, deadline)
         try:
-            with session_scope(self._engine) as session:
+            with session_scope(engine) as session:
                 conn = session.connection()
                 hold_keys(conn, [storm_key(i.alert) for i in items if isinstance(i, Prepared)])
                 audit_rows: list[AuditRow] = []
@@ -96,6 +101,9 @@ class IntakeStore:
                     self._audit.record(kind, actor=actor, data=data, session=session)
         except (SQLAlchemyError, AuditWriteError) as exc:
             first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if is_deadline_error(exc):
+                why = f"the database did not answer in time: {first_line[:200]}"
+                raise IntakeBusy(why) from exc
             raise IntakeUnavailable(f"the alert could not be stored: {first_line[:200]}") from exc
         return outcomes
 

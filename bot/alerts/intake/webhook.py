@@ -15,7 +15,8 @@ stream and reading stops one byte past the cap.
     413 body over the cap                422 not JSON, not an object, or not normalizable
     409 a replay: this signature, or this vendor event id, was taken in before
     429 too many refused requests from this client (nothing kept; wait a minute)
-    503 the database could not store it (nothing kept; retry)
+    503 the database could not store it, or did not answer within
+        settings.db_deadline_seconds (nothing kept; Retry-After says when to send it again)
 
 Every 4xx body is {error, reason, rejected_id}: the payload (up to the cap) is kept in the
 rejected_alert table with the reason, so nothing sent is lost (within a per-source hourly
@@ -25,10 +26,12 @@ quota: past it only the payload's head is kept; see bot.alerts.intake.webhook_gu
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 
 import anyio
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -45,7 +48,12 @@ from bot.alerts.intake.signature import (
 )
 from bot.alerts.intake.store import Prepared, Rejection
 from bot.alerts.intake.webhook_guard import RefusalLimiter, within_quota
+from bot.db_deadline import with_deadline
+from bot.db_health import DeadlineWatch
+from bot.errors import IntakeBusy
 from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 STATUS_FOR: dict[Problem, int] = {
     "unauthorized": 401,
@@ -61,24 +69,36 @@ INLINE_BYTES = 16_384
 
 
 def alert_routes(
-    runtime: Runtime, on_accepted: Callable[[], None] | None = None
+    runtime: Runtime,
+    on_accepted: Callable[[], None] | None = None,
+    *,
+    watch: DeadlineWatch | None = None,
 ) -> list[BaseRoute]:
-    """The webhook's routes; on_accepted is called after each new (non-duplicate) alert."""
-    webhook = AlertWebhook(runtime, on_accepted)
+    """The webhook's routes; on_accepted is called after each new (non-duplicate) alert;
+    watch hears of each request that ran out of time on the database."""
+    webhook = AlertWebhook(runtime, on_accepted, watch)
     return [Route("/alerts/{source}", webhook.receive, methods=["POST"])]
 
 
 class AlertWebhook:
-    def __init__(self, runtime: Runtime, on_accepted: Callable[[], None] | None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        on_accepted: Callable[[], None] | None,
+        watch: DeadlineWatch | None = None,
+    ) -> None:
         settings = runtime.settings
-        self.intake = Intake(runtime)
-        self.batcher = IntakeBatcher(self.intake.store)
+        deadline = settings.db_deadline_seconds
+        self.intake = Intake(runtime, deadline_seconds=deadline)
+        self.batcher = IntakeBatcher(self.intake.store, max_wait=deadline)
         self._secrets = settings.alert_secrets
         self._on_accepted = on_accepted
+        self._watch = watch or DeadlineWatch()
         self._limiter = RefusalLimiter(settings.alert_refusals_per_minute)
         self._quota = settings.alert_rejected_quota_bytes
         keep = max(settings.dedupe_window_seconds, 2 * MAX_SKEW_SECONDS)
-        self._receipts = ReceiptBook(runtime.engine, keep)
+        # Recording a delivery waits on the database no longer than storing it does.
+        self._receipts = ReceiptBook(with_deadline(runtime.engine, deadline), keep)
 
     async def receive(self, request: Request) -> Response:
         source = request.path_params["source"][:SOURCE_CHARS]
@@ -94,7 +114,10 @@ class AlertWebhook:
             keys = receipt_keys(
                 source, request.headers.get(SIGNATURE_HEADER), prepared.alert.vendor_event_id
             )
-            prepared = await anyio.to_thread.run_sync(self._take, item, prepared, keys)
+            try:
+                prepared = await anyio.to_thread.run_sync(self._take, item, prepared, keys)
+            except IntakeBusy as exc:
+                return self._busy(exc)
         if isinstance(prepared, Rejection):
             # Past its share of refusals a client's junk is neither kept nor audited; a
             # signed, valid alert from it still gets through.
@@ -108,11 +131,23 @@ class AlertWebhook:
             outcome = await asyncio.wrap_future(self.batcher.submit(prepared))
         except IntakeUnavailable as exc:
             if isinstance(prepared, Prepared):  # not stored: the sender's retry is no replay
-                await anyio.to_thread.run_sync(self._receipts.release, keys)
-            response = _error(503, "unavailable", str(exc))
-            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
-            return response
+                await anyio.to_thread.run_sync(self._release, keys)
+            return self._busy(exc)
         return self._answer(outcome)
+
+    def _busy(self, exc: IntakeUnavailable) -> Response:
+        if isinstance(exc, IntakeBusy):
+            self._watch.missed()
+        response = _error(503, "unavailable", str(exc))
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
+
+    def _release(self, keys: list[str]) -> None:
+        try:
+            self._receipts.release(keys)
+        except SQLAlchemyError:
+            # The sender's retry will then read as a replay; say so where operators look.
+            log.error("could not release delivery receipts %s after a failed store", keys)
 
     def _take(self, item: IntakeItem, prepared: Prepared, keys: list[str]) -> Prepared | Rejection:
         if self._receipts.take(str(item.source), keys):

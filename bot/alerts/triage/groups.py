@@ -22,6 +22,7 @@ from bot.alerts.triage.publish import TriageGroup
 from bot.alerts.triage.verdict import TriageResult
 from bot.clock import utcnow
 from bot.db import session_scope
+from bot.db_deadline import read_only
 from bot.errors import AlertError
 from bot.posts import PostRef
 
@@ -63,7 +64,7 @@ def _members(session: Session, group_id: str) -> list[tuple[str, str]]:
 
 def load_group(engine: Engine, group_id: str, sample: int = SAMPLE_SIZE) -> LoadedGroup:
     """The group as triage and the publisher see it."""
-    with session_scope(engine) as session:
+    with session_scope(read_only(engine)) as session:
         record = session.get(TriageGroupRecord, group_id)
         if record is None:
             raise AlertError(f"no triage group {group_id}")
@@ -125,7 +126,7 @@ def pending_duplicates(
         )
         .limit(limit)
     )
-    with session_scope(engine) as session:
+    with session_scope(read_only(engine)) as session:
         groups = list(session.scalars(query))
     return [
         PendingDuplicates(
@@ -155,7 +156,7 @@ def mark_duplicates_published(engine: Engine, group_id: str, count: int) -> None
 def current_groups(engine: Engine, alert_ids: Sequence[str], chunk: int = 500) -> set[str]:
     """The groups the alerts are in now (a storm may have merged the groups they joined)."""
     groups: set[str] = set()
-    with session_scope(engine) as session:
+    with session_scope(read_only(engine)) as session:
         for start in range(0, len(alert_ids), chunk):
             ids = alert_ids[start : start + chunk]
             query = select(col(AlertRecord.group_id)).where(col(AlertRecord.id).in_(ids))
@@ -165,6 +166,6 @@ def current_groups(engine: Engine, alert_ids: Sequence[str], chunk: int = 500) -
 
 def group_of(engine: Engine, alert_id: str) -> str | None:
     """The group an alert is in now."""
-    with session_scope(engine) as session:
+    with session_scope(read_only(engine)) as session:
         record = session.get(AlertRecord, alert_id)
         return record.group_id if record is not None else None

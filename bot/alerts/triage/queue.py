@@ -33,6 +33,7 @@ from bot.audit.log import AuditLog
 from bot.clock import utcnow
 from bot.db import session_scope
 from bot.posts import PostRef
+from bot.tasks.heartbeat import INCARNATION
 
 DEFAULT_LEASE_SECONDS = 600.0
 DEFAULT_BACKOFF_SECONDS = 15.0
@@ -51,7 +52,8 @@ class Claim:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """host:pid:incarnation.n; bot.tasks.recovery reads the owner back from it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{INCARNATION}.{uuid.uuid4().hex[:6]}"
 
 
 class TriageQueue:
@@ -165,9 +167,11 @@ class TriageQueue:
             session.add(row)
             return row.id
 
-    def publish_failed(self, group_id: str, error: str) -> None:
-        """Keep the triage; try publishing again a little later."""
-        retry_at = utcnow() + timedelta(seconds=PUBLISH_RETRY_SECONDS)
+    def publish_failed(
+        self, group_id: str, error: str, *, retry_at: datetime | None = None
+    ) -> None:
+        """Keep the triage; try publishing again at retry_at, or a little later."""
+        retry_at = retry_at or utcnow() + timedelta(seconds=PUBLISH_RETRY_SECONDS)
         message = f"publishing failed: {error}"[:500]
         self._update(group_id, {"last_error": message, "next_attempt_at": retry_at})
 

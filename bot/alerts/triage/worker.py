@@ -29,9 +29,11 @@ from bot.alerts.triage.queue import Claim, TriageQueue, worker_name
 from bot.alerts.triage.run import triage_group
 from bot.alerts.triage.verdict import TriageResult
 from bot.clock import utcnow
+from bot.errors import RetryLater
 from bot.observability.logs import log_context
 from bot.observability.metrics import TRIAGE_SECONDS
 from bot.runtime import Runtime
+from bot.tasks.recovery import RECOVERY_SECONDS, recover
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +68,14 @@ class TriageWorker:
         self.poll_seconds = poll_seconds
         self.duplicate_seconds = duplicate_seconds
         self._wake = threading.Event()
+        self._recovered_at = float("-inf")
 
     def wake(self) -> None:
         self._wake.set()
 
     def run_once(self) -> WorkDone | None:
         """One round; what was triaged, or None when nothing was due."""
+        self.reclaim_from_the_dead()
         self.publish_duplicates()
         self.publish_due()
         claim = self.queue.claim(self.name)
@@ -118,6 +122,14 @@ class TriageWorker:
         self._publish(loaded.group, result)
         return WorkDone(claim.group_id, DONE, result)
 
+    def reclaim_from_the_dead(self) -> None:
+        """Every RECOVERY_SECONDS: take back what dead processes held (bot.tasks.recovery)."""
+        if time.monotonic() - self._recovered_at < RECOVERY_SECONDS:
+            return
+        self._recovered_at = time.monotonic()
+        runtime = self.runtime
+        recover(runtime.engine, runtime.audit, runtime.broker)
+
     def publish_due(self) -> None:
         """Publish a triage whose publishing failed before (or whose worker stopped)."""
         group_id = self.queue.claim_publish()
@@ -137,6 +149,8 @@ class TriageWorker:
                 self.publisher.publish_duplicates(
                     pending.post, pending.first_alert_id, pending.count
                 )
+            except RetryLater:
+                return  # every counter waits for the same backoff; the outage is logged once
             except Exception:
                 log.exception("updating the duplicate count of %s failed", pending.first_alert_id)
                 continue
@@ -145,11 +159,19 @@ class TriageWorker:
     def _publish(self, group: TriageGroup, result: TriageResult) -> None:
         try:
             post = self.publisher.publish_triage(group, result)
+        except RetryLater as exc:  # logged once per outage where it was noticed
+            log.debug("publishing the triage of %s waits until %s", group.group_id, exc.retry_at)
+            self.queue.publish_failed(group.group_id, _first_line(exc), retry_at=exc.retry_at)
+            return
         except Exception as exc:
             log.exception("publishing the triage of %s failed", group.group_id)
             self.queue.publish_failed(group.group_id, f"{type(exc).__name__}: {exc}")
             return
         self.queue.record_post(group.group_id, post)
+
+
+def _first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
 
 
 def default_queue(runtime: Runtime) -> TriageQueue:

@@ -4,6 +4,10 @@ The question runs as a task of kind "thread" whose actor is the analyst, so what
 tool calls do is done in the analyst's name and under the gate: reads run, recommendations
 become drafts in the thread, approval-gated actions become approval cards, refusals are said.
 When the model cannot be reached, the offline engine answers and the reply says so.
+
+The answer goes through the outbox (bot.slack.answers.outbox_store): the question is claimed there
+before it is answered, and the reply is kept there until Slack has it, so a question Slack
+delivers again is answered once, and an answer Slack could not take is posted later.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 from bot.agent.injection import injection_markers
 from bot.agent.run import AgentRequest, AgentRun, run_agent
 from bot.runtime import Runtime
+from bot.slack.answers.outbox import deliver
+from bot.slack.answers.outbox_store import OutboxStore
 from bot.slack.answers.prompt import (
     history_budget,
     history_messages,
@@ -23,7 +29,7 @@ from bot.slack.answers.prompt import (
     strip_mention,
 )
 from bot.slack.answers.store import ConversationStore, Role, ThreadMessage
-from bot.slack.approvals.proposals import as_proposed, post_proposals, refusal_line
+from bot.slack.approvals.proposals import as_proposed, refusal_line
 from bot.slack.blocks.escape import mrkdwn
 from bot.slack.blocks.record_view import ASSESSMENT, claims_note, done_from_outcomes, record_section
 from bot.slack.context import SlackContext
@@ -62,9 +68,8 @@ def answer_in_thread(
         ctx.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=EMPTY_QUESTION)
         return
     store = ConversationStore(ctx.runtime.engine, ctx.runtime.redactor)
-    thread = store.thread(channel, thread_ts)
-    if any(message.ts == message_ts for message in thread):
-        return  # Slack delivered this message again; it has its answer
+    # A question kept by an earlier try that ended without an answer is asked again, once.
+    thread = [m for m in store.thread(channel, thread_ts) if m.ts != message_ts]
     _answer_as_task(ctx, store, question, thread)
 
 
@@ -74,14 +79,30 @@ def _answer_as_task(
     runtime = ctx.runtime
     where = {"channel": question.channel, "thread_ts": question.thread_ts}
     subject = {"slack": {**where, "ts": question.message_ts}}
+    outbox = OutboxStore(runtime.engine)
     with runtime.tasks.run("thread", question.user, runtime.task_limits(), subject=subject) as task:
-        if not _keep(store, question, task, question.user, question.text, question.message_ts):
-            return  # another worker took this very message a moment ago
+        claimed = outbox.claim_question(
+            question.channel, question.thread_ts, question.message_ts, task.id
+        )
+        if claimed != "answer":
+            return  # answered, its answer waiting for Slack, or another worker on it now
+        _keep(store, question, task, question.user, question.text, question.message_ts)
         _audit_injection(runtime, task, question.text)
         post = store.triage_post(question.channel, question.thread_ts)
         answer = _answer(runtime, task, question.text, thread, post.facts if post else None)
-        reply_ts = _post_answer(ctx, answer, channel=question.channel, thread_ts=question.thread_ts)
-        _keep(store, question, task, ctx.bot_user_id, answer.result.final_text, reply_ts)
+        reply = outbox.ready(
+            question.channel,
+            question.message_ts,
+            task.id,
+            text=reply_text(answer),
+            thread_text=answer.result.final_text,
+            proposals=[
+                a.model_dump(mode="json", exclude={"detail"})
+                for a in as_proposed(answer.result.outcomes)
+            ],
+        )
+        if reply is not None:
+            deliver(ctx, reply, outbox)  # or left pending, for the outbox drainer
         task.summary = answer.result.final_text[:500] or None
 
 
@@ -132,20 +153,6 @@ def _answer(
     history = history_messages(thread, runtime.counter, history_budget(task.limits.tokens))
     request = AgentRequest(prompt.text, prompt, evidence, history)
     return run_agent(runtime.agent_parts(), task, request)
-
-
-def _post_answer(ctx: SlackContext, answer: AgentRun, *, channel: str, thread_ts: str) -> str:
-    """The reply in the thread, then its drafts and approval cards below it; the reply's ts."""
-    actions = as_proposed(answer.result.outcomes)
-    response = ctx.client.chat_postMessage(
-        channel=channel,
-        thread_ts=thread_ts,
-        text=reply_text(answer),
-        unfurl_links=False,
-        unfurl_media=False,
-    )
-    post_proposals(ctx, actions, channel=channel, thread_ts=thread_ts)
-    return str(response["ts"])
 
 
 def reply_text(answer: AgentRun) -> str:

@@ -21,6 +21,7 @@ from sqlmodel import Field, SQLModel, col, select
 
 from bot.clock import utcnow
 from bot.db import session_scope
+from bot.db_deadline import read_only
 from bot.redaction import Redactor
 
 Role = Literal["user", "assistant"]
@@ -118,7 +119,7 @@ class ConversationStore:
             .where(SlackThreadMessage.channel == channel, SlackThreadMessage.thread_ts == thread_ts)
             .order_by(col(SlackThreadMessage.id))
         )
-        with session_scope(self._engine) as session:
+        with session_scope(read_only(self._engine)) as session:
             rows = session.exec(query).all()
         return [ThreadMessage(r.ts, r.role, r.user_id, r.text, r.task_id) for r in rows]
 
@@ -156,7 +157,7 @@ class ConversationStore:
 
     def _post_where(self, *conditions: Any) -> TriagePostRecord | None:
         query = select(SlackTriagePost).where(*conditions).order_by(col(SlackTriagePost.id))
-        with session_scope(self._engine) as session:
+        with session_scope(read_only(self._engine)) as session:
             row = session.exec(query).first()
         if row is None:
             return None
