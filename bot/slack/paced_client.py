@@ -27,11 +27,11 @@ __all__ = ["PacedWebClient", "SlackBackingOff", "server_side_fault"]
 
 log = logging.getLogger(__name__)
 
-# The error tree lives in bot.errors, which imports no Slack library; the backing-off error is
-# joined with SlackApiError here, where slack_sdk may be imported (docs/architecture.md).
-SlackBackingOffError: type[SlackBackingOff] = type(
-    "SlackBackingOff", (SlackBackingOff, SlackApiError), {"__module__": __name__}
-)
+
+class SlackBackingOffError(SlackBackingOff, SlackApiError):
+    """SlackBackingOff as slack_sdk's callers catch it: the tree's class lives in bot.errors,
+    which imports no Slack library, so it joins SlackApiError here (docs/architecture.md)."""
+
 
 # Error codes Slack sends (with HTTP 200) when the fault is on its side, not the call's.
 SERVER_SIDE_ERRORS = frozenset(
